@@ -1,0 +1,371 @@
+//! The Linux backend: sockets from a netlink `sock_diag` dump (or `/proc/net` when netlink is
+//! refused), owners from one pass over `/proc/*/fd`, details for the owners that are shown.
+//!
+//! The dump is a plain function of the current network namespace, so it can later run on a
+//! thread that has `setns`-ed into a container's namespace.
+
+pub mod netlink;
+pub mod owners;
+pub mod process;
+pub mod procnet;
+
+use std::collections::BTreeMap;
+use std::io;
+use std::net::IpAddr;
+use std::time::SystemTime;
+
+use self::netlink::{AF_INET, AF_INET6, DiagSocket, DumpError, DumpRequest, NetlinkError};
+use super::{CollectError, EndpointMaker, Query};
+use crate::filter::Filter;
+use crate::model::{Proto, Snapshot, Socket, SocketState, Warning};
+use crate::ports::EphemeralRange;
+
+/// What root-less users need to see every owner.
+pub const PERMISSION_HINT: &str =
+    "run as root, or grant CAP_SYS_PTRACE and CAP_DAC_READ_SEARCH, to see every owner";
+
+/// Environment variable that forces the `/proc/net` source (for tests and for comparing).
+pub const FORCE_PROCNET_ENV: &str = "SOCKSCOPE_FORCE_PROCNET";
+
+/// A socket as the kernel describes it, before interpretation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct KernelSocket {
+    /// Protocol of the table or dump it came from.
+    pub proto: Proto,
+    /// Local address and port, as the kernel stores it (possibly IPv4-mapped).
+    pub local: (IpAddr, u16),
+    /// Remote address and port.
+    pub remote: (IpAddr, u16),
+    /// Kernel state number (`TCP_ESTABLISHED` = 1 … `TCP_LISTEN` = 10 …).
+    pub state: u8,
+    /// Owning UID as the kernel records it.
+    pub uid: u32,
+    /// Socket inode; 0 when no file refers to it.
+    pub inode: u64,
+}
+
+// Kernel TCP state numbers (include/net/tcp_states.h).
+const TCP_ESTABLISHED: u8 = 1;
+const TCP_CLOSE: u8 = 7;
+
+/// Bound but neither listening nor connected; only dumped when asked for (Linux 6.5+).
+const TCP_BOUND_INACTIVE: u8 = 13;
+
+/// Maps a kernel state number to the model's state. `None` for a number this version does not
+/// know (a future kernel's new state).
+pub fn kernel_state(proto: Proto, state: u8) -> Option<SocketState> {
+    Some(match (proto, state) {
+        (Proto::Udp, TCP_ESTABLISHED) => SocketState::Connected,
+        (Proto::Udp, TCP_CLOSE) => SocketState::Unconnected,
+        (Proto::Udp, _) => return None,
+        (Proto::Tcp, 1) => SocketState::Established,
+        (Proto::Tcp, 2) => SocketState::SynSent,
+        (Proto::Tcp, 3) => SocketState::SynRecv,
+        (Proto::Tcp, 4) => SocketState::FinWait1,
+        (Proto::Tcp, 5) => SocketState::FinWait2,
+        (Proto::Tcp, 6) => SocketState::TimeWait,
+        (Proto::Tcp, 7) => SocketState::Close,
+        (Proto::Tcp, 8) => SocketState::CloseWait,
+        (Proto::Tcp, 9) => SocketState::LastAck,
+        (Proto::Tcp, 10) => SocketState::Listen,
+        (Proto::Tcp, 11) => SocketState::Closing,
+        (Proto::Tcp, 12) => SocketState::SynRecv, // TCP_NEW_SYN_RECV: a request socket
+        (Proto::Tcp, TCP_BOUND_INACTIVE) => SocketState::Close,
+        (Proto::Tcp, _) => return None,
+    })
+}
+
+/// The kernel state bitmask that covers `filter`'s states for `proto`.
+fn kernel_states(filter: &Filter, proto: Proto) -> u32 {
+    (0u8..32)
+        .filter(|&n| kernel_state(proto, n).is_some_and(|s| filter.states.contains(s)))
+        .fold(0u32, |mask, n| mask | (1 << n))
+}
+
+/// This machine's ephemeral port range, or Linux's default when it cannot be read.
+fn ephemeral_range() -> EphemeralRange {
+    std::fs::read_to_string("/proc/sys/net/ipv4/ip_local_port_range")
+        .ok()
+        .and_then(|t| EphemeralRange::parse(&t))
+        .unwrap_or(EphemeralRange::LINUX_DEFAULT)
+}
+
+/// The (family, protocol) dumps `filter` needs. IPv4-only still dumps IPv6 sockets, because a
+/// dual-stack socket can carry an IPv4-mapped address that counts as IPv4.
+fn dumps(filter: &Filter) -> Vec<DumpRequest> {
+    let mut out = Vec::with_capacity(4);
+    for proto in [Proto::Tcp, Proto::Udp] {
+        if !filter.wants_proto(proto) {
+            continue;
+        }
+        let states = kernel_states(filter, proto);
+        if filter.ipv4 {
+            out.push(DumpRequest {
+                family: AF_INET,
+                proto,
+                states,
+            });
+        }
+        out.push(DumpRequest {
+            family: AF_INET6,
+            proto,
+            states,
+        });
+    }
+    out
+}
+
+/// Reads one `/proc/net` table for `req`.
+fn read_procnet(req: DumpRequest, out: &mut Vec<KernelSocket>) -> Result<usize, CollectError> {
+    let name = match (req.proto, req.family) {
+        (Proto::Tcp, AF_INET) => "tcp",
+        (Proto::Tcp, _) => "tcp6",
+        (Proto::Udp, AF_INET) => "udp",
+        (Proto::Udp, _) => "udp6",
+    };
+    let path = format!("/proc/net/{name}");
+    match std::fs::read(&path) {
+        Ok(text) => Ok(procnet::parse_table(&text, req.proto, out).bad_lines),
+        // No IPv6 in this kernel: no IPv6 sockets.
+        Err(e) if e.kind() == io::ErrorKind::NotFound && req.family == AF_INET6 => Ok(0),
+        Err(source) => Err(CollectError::Io { what: path, source }),
+    }
+}
+
+/// Gets the raw sockets, from netlink when possible, else from `/proc/net`.
+fn kernel_sockets(
+    filter: &Filter,
+    warnings: &mut Vec<Warning>,
+) -> Result<Vec<KernelSocket>, CollectError> {
+    let requests = dumps(filter);
+    let mut out = Vec::new();
+    let forced = std::env::var_os(FORCE_PROCNET_ENV).is_some_and(|v| !v.is_empty());
+    let mut diag = if forced {
+        None
+    } else {
+        match DiagSocket::open() {
+            Ok(d) => Some(d),
+            Err(e) => {
+                warnings.push(Warning::Fallback {
+                    reason: format!(
+                        "netlink sock_diag is not available ({e}); read /proc/net instead, \
+                         which is slower"
+                    ),
+                });
+                None
+            }
+        }
+    };
+    let mut bad_lines = 0;
+    for req in requests {
+        let Some(d) = diag.as_mut() else {
+            bad_lines += read_procnet(req, &mut out)?;
+            continue;
+        };
+        let start = out.len();
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
+            match d.dump(req, &mut out) {
+                Ok(false) => break,
+                // Sockets changed under the dump; a fresh one is consistent.
+                Ok(true) if attempt < 3 => out.truncate(start),
+                Ok(true) => {
+                    warnings.push(Warning::Other(
+                        "sockets changed while they were being listed; the list may miss or \
+                         repeat a few that opened or closed meanwhile"
+                            .to_owned(),
+                    ));
+                    break;
+                }
+                // The kernel lacks this diag module (udp_diag not loaded, say): fall back for
+                // this table only.
+                Err(DumpError::Netlink(NetlinkError::Kernel(code)))
+                    if [libc_enoent(), libc_eopnotsupp()].contains(&code) =>
+                {
+                    out.truncate(start);
+                    bad_lines += read_procnet(req, &mut out)?;
+                    break;
+                }
+                Err(e) => {
+                    return Err(CollectError::Io {
+                        what: "socket dump".to_owned(),
+                        source: io::Error::other(e.to_string()),
+                    });
+                }
+            }
+        }
+    }
+    if bad_lines > 0 {
+        warnings.push(Warning::Other(format!(
+            "{bad_lines} line(s) of /proc/net could not be parsed and were left out"
+        )));
+    }
+    Ok(out)
+}
+
+fn libc_enoent() -> i32 {
+    rustix::io::Errno::NOENT.raw_os_error()
+}
+
+fn libc_eopnotsupp() -> i32 {
+    rustix::io::Errno::OPNOTSUPP.raw_os_error()
+}
+
+/// Interprets a kernel socket. `None` for an unknown state.
+fn to_socket(k: &KernelSocket, maker: &EndpointMaker) -> Option<Socket> {
+    let state = kernel_state(k.proto, k.state)?;
+    let (laddr, family) = EndpointMaker::normalise(k.local.0);
+    let (raddr, _) = EndpointMaker::normalise(k.remote.0);
+    let remote = if state.is_listening() || (raddr.is_unspecified() && k.remote.1 == 0) {
+        None
+    } else {
+        Some(maker.endpoint(k.proto, raddr, k.remote.1))
+    };
+    Some(Socket {
+        proto: k.proto,
+        family,
+        local: maker.endpoint(k.proto, laddr, k.local.1),
+        remote,
+        state,
+        inode: Some(k.inode),
+        uid: Some(k.uid),
+        owners: None,
+    })
+}
+
+/// Takes a Linux snapshot.
+pub fn snapshot(query: &Query) -> Result<Snapshot, CollectError> {
+    let taken_at = SystemTime::now();
+    let maker = EndpointMaker::new(ephemeral_range());
+    let mut warnings = Vec::new();
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+
+    // The fd walk and the dump are independent; run them side by side.
+    let (kernel, owner_map) = std::thread::scope(|s| {
+        let walker = query.owners.then(|| s.spawn(|| owners::scan(threads)));
+        let kernel = kernel_sockets(&query.filter, &mut warnings);
+        let owner_map = walker.map(|w| w.join());
+        (kernel, owner_map)
+    });
+    let kernel = kernel?;
+    let owner_map = match owner_map {
+        None => None,
+        Some(Ok(Ok(map))) => Some(map),
+        Some(Ok(Err(source))) => {
+            return Err(CollectError::Io {
+                what: "/proc".to_owned(),
+                source,
+            });
+        }
+        Some(Err(_)) => {
+            return Err(CollectError::Io {
+                what: "/proc".to_owned(),
+                source: io::Error::other("the owner scan stopped unexpectedly"),
+            });
+        }
+    };
+
+    let mut sockets = Vec::with_capacity(kernel.len());
+    let mut unknown_states = 0usize;
+    let mut hidden = 0usize;
+    for k in &kernel {
+        let Some(mut socket) = to_socket(k, &maker) else {
+            unknown_states += 1;
+            continue;
+        };
+        if !query.filter.matches(&socket) {
+            continue;
+        }
+        if let Some(map) = &owner_map {
+            let pids: Vec<u32> = map.owners(k.inode).collect();
+            socket.owners = if !pids.is_empty() || k.inode == 0 || map.denied == 0 {
+                Some(pids)
+            } else {
+                hidden += 1;
+                None
+            };
+        }
+        sockets.push(socket);
+    }
+    if unknown_states > 0 {
+        warnings.push(Warning::Other(format!(
+            "{unknown_states} socket(s) in a kernel state this version does not know were left out"
+        )));
+    }
+    if let Some(map) = &owner_map
+        && hidden > 0
+    {
+        warnings.push(Warning::OwnersHidden {
+            processes: map.denied,
+            sockets: hidden,
+            hint: PERMISSION_HINT,
+        });
+    }
+
+    let mut processes = BTreeMap::new();
+    let mut users = process::UserNames::default();
+    for pid in sockets.iter().filter_map(|s| s.owners.as_deref()).flatten() {
+        if !processes.contains_key(pid)
+            && let Some(p) = process::details(*pid, &mut users)
+        {
+            processes.insert(*pid, p);
+        }
+    }
+
+    Ok(Snapshot {
+        taken_at,
+        host: rustix::system::uname()
+            .nodename()
+            .to_string_lossy()
+            .into_owned(),
+        sockets,
+        processes,
+        warnings,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::filter::StateSet;
+
+    #[test]
+    fn state_numbers() {
+        assert_eq!(kernel_state(Proto::Tcp, 10), Some(SocketState::Listen));
+        assert_eq!(kernel_state(Proto::Tcp, 12), Some(SocketState::SynRecv));
+        assert_eq!(kernel_state(Proto::Udp, 7), Some(SocketState::Unconnected));
+        assert_eq!(kernel_state(Proto::Udp, 1), Some(SocketState::Connected));
+        assert_eq!(kernel_state(Proto::Udp, 10), None);
+        assert_eq!(kernel_state(Proto::Tcp, 0), None);
+        assert_eq!(kernel_state(Proto::Tcp, 200), None);
+    }
+
+    #[test]
+    fn listening_pushes_down_to_kernel_bits() {
+        let f = Filter {
+            states: StateSet::of(&[SocketState::Listen, SocketState::Unconnected]),
+            ..Filter::default()
+        };
+        assert_eq!(kernel_states(&f, Proto::Tcp), 1 << 10);
+        assert_eq!(kernel_states(&f, Proto::Udp), 1 << TCP_CLOSE);
+        let all = kernel_states(&Filter::default(), Proto::Tcp);
+        assert_eq!(all, (1 << 14) - 2);
+    }
+
+    #[test]
+    fn ipv4_only_still_dumps_ipv6_for_mapped_addresses() {
+        let f = Filter {
+            ipv6: false,
+            udp: false,
+            ..Filter::default()
+        };
+        let d = dumps(&f);
+        assert_eq!(d.len(), 2);
+        let f = Filter {
+            ipv4: false,
+            ..Filter::default()
+        };
+        assert!(dumps(&f).iter().all(|r| r.family == AF_INET6));
+    }
+}

@@ -1,0 +1,432 @@
+//! The fast socket source: a `NETLINK_SOCK_DIAG` dump, what `ss` uses.
+//!
+//! The request is 72 fixed bytes and each answer is a fixed `inet_diag_msg` followed by
+//! attributes, so both are built and parsed here by hand, over the receive buffer in place: no
+//! per-message allocation, every length checked against the bytes that are really there, and
+//! no way for a short or odd message (an older kernel's shorter `tcp_info`, say) to fail the
+//! whole dump. The parser is a pure function so it can be fuzzed.
+
+use std::io;
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+use std::os::fd::{AsFd, OwnedFd};
+
+use rustix::net::netlink::{self, SocketAddrNetlink};
+use rustix::net::{AddressFamily, RecvFlags, SendFlags, SocketFlags, SocketType};
+
+use super::KernelSocket;
+use crate::model::Proto;
+
+const NLMSG_HDRLEN: usize = 16;
+const NLMSG_ERROR: u16 = 2;
+const NLMSG_DONE: u16 = 3;
+const NLMSG_OVERRUN: u16 = 4;
+const SOCK_DIAG_BY_FAMILY: u16 = 20;
+const NLM_F_REQUEST: u16 = 0x1;
+const NLM_F_DUMP: u16 = 0x100 | 0x200; // NLM_F_ROOT | NLM_F_MATCH
+const NLM_F_DUMP_INTR: u16 = 0x10;
+/// `sizeof(struct inet_diag_msg)`.
+const DIAG_MSG_LEN: usize = 72;
+/// `sizeof(struct inet_diag_req_v2)`.
+const DIAG_REQ_LEN: usize = 56;
+
+/// `AF_INET`.
+pub const AF_INET: u8 = 2;
+/// `AF_INET6`.
+pub const AF_INET6: u8 = 10;
+const IPPROTO_TCP: u8 = 6;
+const IPPROTO_UDP: u8 = 17;
+
+/// One dump request: a family, a protocol and the kernel states wanted (bit N = state N).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DumpRequest {
+    /// `AF_INET` or `AF_INET6`.
+    pub family: u8,
+    /// TCP or UDP.
+    pub proto: Proto,
+    /// Bitmask of kernel TCP states (`1 << TCP_LISTEN`, …); UDP uses the same numbering.
+    pub states: u32,
+}
+
+impl DumpRequest {
+    /// The request message: `nlmsghdr` + `inet_diag_req_v2`, in native byte order.
+    pub fn encode(&self, seq: u32) -> [u8; NLMSG_HDRLEN + DIAG_REQ_LEN] {
+        let mut msg = [0u8; NLMSG_HDRLEN + DIAG_REQ_LEN];
+        msg[0..4].copy_from_slice(&((NLMSG_HDRLEN + DIAG_REQ_LEN) as u32).to_ne_bytes());
+        msg[4..6].copy_from_slice(&SOCK_DIAG_BY_FAMILY.to_ne_bytes());
+        msg[6..8].copy_from_slice(&(NLM_F_REQUEST | NLM_F_DUMP).to_ne_bytes());
+        msg[8..12].copy_from_slice(&seq.to_ne_bytes());
+        // nlmsg_pid 0: the kernel.
+        let req = &mut msg[NLMSG_HDRLEN..];
+        req[0] = self.family;
+        req[1] = match self.proto {
+            Proto::Tcp => IPPROTO_TCP,
+            Proto::Udp => IPPROTO_UDP,
+        };
+        req[2] = 0; // idiag_ext: no extensions requested
+        req[4..8].copy_from_slice(&self.states.to_ne_bytes());
+        // inet_diag_sockid stays zero: ports and addresses are wildcards in a dump; the cookie
+        // must be INET_DIAG_NOCOOKIE (all ones) to mean "none".
+        req[48..56].fill(0xff);
+        msg
+    }
+}
+
+/// What a receive buffer said about the dump.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Progress {
+    /// `NLMSG_DONE` was seen: the dump is complete.
+    pub done: bool,
+    /// The kernel flagged the dump as inconsistent (`NLM_F_DUMP_INTR`): sockets changed while
+    /// it was being read, so it should be retried.
+    pub interrupted: bool,
+}
+
+/// Why a netlink answer could not be used.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum NetlinkError {
+    /// The kernel answered with an error code (`NLMSG_ERROR`, or a negative `NLMSG_DONE`).
+    #[error("the kernel refused the socket dump: {}", io::Error::from_raw_os_error(*.0))]
+    Kernel(i32),
+    /// A message was malformed: lengths that do not fit, a truncated header.
+    #[error("malformed netlink message: {0}")]
+    Malformed(&'static str),
+    /// The kernel dropped messages (`NLMSG_OVERRUN`).
+    #[error("the kernel dropped part of the socket dump (overrun)")]
+    Overrun,
+}
+
+fn u16_at(b: &[u8], at: usize) -> u16 {
+    u16::from_ne_bytes([b[at], b[at + 1]])
+}
+
+fn u32_at(b: &[u8], at: usize) -> u32 {
+    u32::from_ne_bytes([b[at], b[at + 1], b[at + 2], b[at + 3]])
+}
+
+fn be16_at(b: &[u8], at: usize) -> u16 {
+    u16::from_be_bytes([b[at], b[at + 1]])
+}
+
+fn addr_at(b: &[u8], at: usize, family: u8) -> Option<IpAddr> {
+    match family {
+        AF_INET => Some(IpAddr::V4(Ipv4Addr::new(
+            b[at],
+            b[at + 1],
+            b[at + 2],
+            b[at + 3],
+        ))),
+        AF_INET6 => {
+            let mut octets = [0u8; 16];
+            octets.copy_from_slice(&b[at..at + 16]);
+            Some(IpAddr::V6(Ipv6Addr::from(octets)))
+        }
+        _ => None,
+    }
+}
+
+/// Decodes one `inet_diag_msg` (the payload after `nlmsghdr`, attributes may follow).
+pub fn parse_diag_msg(proto: Proto, payload: &[u8]) -> Result<KernelSocket, NetlinkError> {
+    if payload.len() < DIAG_MSG_LEN {
+        return Err(NetlinkError::Malformed(
+            "inet_diag_msg shorter than 72 bytes",
+        ));
+    }
+    let family = payload[0];
+    let local = addr_at(payload, 8, family).ok_or(NetlinkError::Malformed(
+        "inet_diag_msg with an unknown address family",
+    ))?;
+    let remote = addr_at(payload, 24, family).ok_or(NetlinkError::Malformed(
+        "inet_diag_msg with an unknown address family",
+    ))?;
+    Ok(KernelSocket {
+        proto,
+        state: payload[1],
+        local: (local, be16_at(payload, 4)),
+        remote: (remote, be16_at(payload, 6)),
+        uid: u32_at(payload, 64),
+        inode: u64::from(u32_at(payload, 68)),
+    })
+}
+
+/// Walks the netlink messages in `buf` (one `recv`'s worth), handing each socket to `on_socket`.
+///
+/// Messages whose sequence number is not `seq` are stale answers to an earlier request and are
+/// skipped. Never panics, whatever `buf` holds.
+pub fn parse_messages(
+    buf: &[u8],
+    seq: u32,
+    proto: Proto,
+    on_socket: &mut dyn FnMut(KernelSocket),
+) -> Result<Progress, NetlinkError> {
+    let mut progress = Progress::default();
+    let mut rest = buf;
+    while !rest.is_empty() {
+        if rest.len() < NLMSG_HDRLEN {
+            return Err(NetlinkError::Malformed("truncated netlink header"));
+        }
+        let len = u32_at(rest, 0) as usize;
+        if len < NLMSG_HDRLEN || len > rest.len() {
+            return Err(NetlinkError::Malformed(
+                "netlink message length out of bounds",
+            ));
+        }
+        let kind = u16_at(rest, 4);
+        let flags = u16_at(rest, 6);
+        let msg_seq = u32_at(rest, 8);
+        let payload = &rest[NLMSG_HDRLEN..len];
+        // Messages are padded to 4 bytes; the last one may end the buffer without padding.
+        let next = len.checked_add(3).map(|l| l & !3).unwrap_or(len);
+        rest = rest.get(next..).unwrap_or(&[]);
+
+        if msg_seq != seq {
+            continue;
+        }
+        if flags & NLM_F_DUMP_INTR != 0 {
+            progress.interrupted = true;
+        }
+        match kind {
+            NLMSG_DONE => {
+                // A dump's DONE may carry an error code (an int, negative on failure).
+                if payload.len() >= 4 {
+                    let code = u32_at(payload, 0) as i32;
+                    if code < 0 {
+                        return Err(NetlinkError::Kernel(code.saturating_neg()));
+                    }
+                }
+                progress.done = true;
+                return Ok(progress);
+            }
+            NLMSG_ERROR => {
+                if payload.len() < 4 {
+                    return Err(NetlinkError::Malformed("truncated NLMSG_ERROR"));
+                }
+                let code = u32_at(payload, 0) as i32;
+                if code != 0 {
+                    return Err(NetlinkError::Kernel(code.saturating_neg()));
+                }
+                // An ACK; nothing to do.
+            }
+            NLMSG_OVERRUN => return Err(NetlinkError::Overrun),
+            SOCK_DIAG_BY_FAMILY => on_socket(parse_diag_msg(proto, payload)?),
+            _ => {} // NLMSG_NOOP and anything new: not ours to interpret.
+        }
+    }
+    Ok(progress)
+}
+
+/// An open `NETLINK_SOCK_DIAG` socket with its receive buffer, reused across dumps.
+pub struct DiagSocket {
+    fd: OwnedFd,
+    buf: Vec<u8>,
+    seq: u32,
+}
+
+/// Size of one receive. The kernel fills at most 32 KiB per dump message batch; twice that
+/// leaves room for whatever a future kernel sends.
+const RECV_BUF_LEN: usize = 64 * 1024;
+
+impl DiagSocket {
+    /// Opens the netlink socket. Fails when netlink is not allowed (seccomp, some containers).
+    pub fn open() -> io::Result<DiagSocket> {
+        let fd = rustix::net::socket_with(
+            AddressFamily::NETLINK,
+            SocketType::RAW,
+            SocketFlags::CLOEXEC,
+            Some(netlink::SOCK_DIAG),
+        )?;
+        // A large kernel-side queue keeps the dump from stalling; best effort.
+        let _ = rustix::net::sockopt::set_socket_recv_buffer_size(&fd, 4 * 1024 * 1024);
+        Ok(DiagSocket {
+            fd,
+            buf: vec![0u8; RECV_BUF_LEN],
+            seq: 0,
+        })
+    }
+
+    /// Runs one dump to completion, appending its sockets to `out`. Returns whether the kernel
+    /// flagged it as interrupted (inconsistent), in which case the caller should retry.
+    pub fn dump(
+        &mut self,
+        req: DumpRequest,
+        out: &mut Vec<KernelSocket>,
+    ) -> Result<bool, DumpError> {
+        self.seq = self.seq.wrapping_add(1);
+        let seq = self.seq;
+        let msg = req.encode(seq);
+        rustix::net::sendto(
+            self.fd.as_fd(),
+            &msg,
+            SendFlags::empty(),
+            &SocketAddrNetlink::new(0, 0),
+        )
+        .map_err(|e| DumpError::Io(e.into()))?;
+        let mut interrupted = false;
+        loop {
+            let (got, full) =
+                match rustix::net::recv(&self.fd, &mut self.buf[..], RecvFlags::empty()) {
+                    Ok(r) => r,
+                    Err(rustix::io::Errno::INTR) => continue,
+                    Err(e) => return Err(DumpError::Io(e.into())),
+                };
+            if full > got {
+                return Err(DumpError::Netlink(NetlinkError::Malformed(
+                    "netlink message larger than the receive buffer",
+                )));
+            }
+            if got == 0 {
+                return Err(DumpError::Netlink(NetlinkError::Malformed(
+                    "netlink socket closed before the dump ended",
+                )));
+            }
+            let progress = parse_messages(&self.buf[..got], seq, req.proto, &mut |s| out.push(s))
+                .map_err(DumpError::Netlink)?;
+            interrupted |= progress.interrupted;
+            if progress.done {
+                return Ok(interrupted);
+            }
+        }
+    }
+}
+
+/// Why a dump failed.
+#[derive(Debug, thiserror::Error)]
+pub enum DumpError {
+    /// Sending or receiving failed.
+    #[error("netlink: {0}")]
+    Io(io::Error),
+    /// The kernel refused, or sent something unusable.
+    #[error("{0}")]
+    Netlink(NetlinkError),
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Builds one netlink message around `payload`.
+    fn message(kind: u16, flags: u16, seq: u32, payload: &[u8]) -> Vec<u8> {
+        let len = NLMSG_HDRLEN + payload.len();
+        let mut m = Vec::new();
+        m.extend_from_slice(&(len as u32).to_ne_bytes());
+        m.extend_from_slice(&kind.to_ne_bytes());
+        m.extend_from_slice(&flags.to_ne_bytes());
+        m.extend_from_slice(&seq.to_ne_bytes());
+        m.extend_from_slice(&0u32.to_ne_bytes());
+        m.extend_from_slice(payload);
+        while m.len() % 4 != 0 {
+            m.push(0);
+        }
+        m
+    }
+
+    /// An `inet_diag_msg` for 127.0.0.1:8080 → 127.0.0.1:40000, plus one attribute.
+    fn diag_v4(state: u8, inode: u32) -> Vec<u8> {
+        let mut p = vec![0u8; DIAG_MSG_LEN];
+        p[0] = AF_INET;
+        p[1] = state;
+        p[4..6].copy_from_slice(&8080u16.to_be_bytes());
+        p[6..8].copy_from_slice(&40000u16.to_be_bytes());
+        p[8..12].copy_from_slice(&[127, 0, 0, 1]);
+        p[24..28].copy_from_slice(&[127, 0, 0, 1]);
+        p[64..68].copy_from_slice(&1000u32.to_ne_bytes());
+        p[68..72].copy_from_slice(&inode.to_ne_bytes());
+        // INET_DIAG_SHUTDOWN attribute (len 5, padded to 8).
+        p.extend_from_slice(&[5, 0, 8, 0, 0, 0, 0, 0]);
+        p
+    }
+
+    #[test]
+    fn request_layout() {
+        let r = DumpRequest {
+            family: AF_INET6,
+            proto: Proto::Udp,
+            states: 0xfff,
+        }
+        .encode(7);
+        assert_eq!(u32_at(&r, 0), 72);
+        assert_eq!(u16_at(&r, 4), SOCK_DIAG_BY_FAMILY);
+        assert_eq!(u16_at(&r, 6), NLM_F_REQUEST | NLM_F_DUMP);
+        assert_eq!(u32_at(&r, 8), 7);
+        assert_eq!(&r[16..18], &[AF_INET6, IPPROTO_UDP]);
+        assert_eq!(u32_at(&r, 20), 0xfff);
+        assert_eq!(&r[64..72], &[0xff; 8]);
+    }
+
+    #[test]
+    fn parses_sockets_then_done() {
+        let mut buf = message(SOCK_DIAG_BY_FAMILY, 0x2, 9, &diag_v4(10, 4242));
+        buf.extend(message(SOCK_DIAG_BY_FAMILY, 0x2, 9, &diag_v4(1, 4243)));
+        buf.extend(message(NLMSG_DONE, 0x2, 9, &0i32.to_ne_bytes()));
+        let mut got = Vec::new();
+        let p = parse_messages(&buf, 9, Proto::Tcp, &mut |s| got.push(s)).unwrap();
+        assert!(p.done && !p.interrupted);
+        assert_eq!(got.len(), 2);
+        assert_eq!(got[0].local, ("127.0.0.1".parse().unwrap(), 8080));
+        assert_eq!(got[0].remote.1, 40000);
+        assert_eq!((got[0].state, got[0].inode, got[0].uid), (10, 4242, 1000));
+    }
+
+    #[test]
+    fn ipv6_addresses() {
+        let mut p = vec![0u8; DIAG_MSG_LEN];
+        p[0] = AF_INET6;
+        p[1] = 10;
+        p[4..6].copy_from_slice(&443u16.to_be_bytes());
+        p[8..24].copy_from_slice(&Ipv6Addr::LOCALHOST.octets());
+        let s = parse_diag_msg(Proto::Tcp, &p).unwrap();
+        assert_eq!(s.local, (IpAddr::V6(Ipv6Addr::LOCALHOST), 443));
+        assert_eq!(s.remote, (IpAddr::V6(Ipv6Addr::UNSPECIFIED), 0));
+    }
+
+    #[test]
+    fn errors_are_reported_not_swallowed() {
+        let err = message(NLMSG_ERROR, 0, 3, &(-2i32).to_ne_bytes());
+        assert_eq!(
+            parse_messages(&err, 3, Proto::Udp, &mut |_| {}),
+            Err(NetlinkError::Kernel(2))
+        );
+        let done_err = message(NLMSG_DONE, 0, 3, &(-22i32).to_ne_bytes());
+        assert_eq!(
+            parse_messages(&done_err, 3, Proto::Udp, &mut |_| {}),
+            Err(NetlinkError::Kernel(22))
+        );
+        let overrun = message(NLMSG_OVERRUN, 0, 3, &[]);
+        assert_eq!(
+            parse_messages(&overrun, 3, Proto::Udp, &mut |_| {}),
+            Err(NetlinkError::Overrun)
+        );
+    }
+
+    #[test]
+    fn interrupted_dump_is_flagged() {
+        let buf = message(SOCK_DIAG_BY_FAMILY, NLM_F_DUMP_INTR, 1, &diag_v4(1, 1));
+        let p = parse_messages(&buf, 1, Proto::Tcp, &mut |_| {}).unwrap();
+        assert!(p.interrupted && !p.done);
+    }
+
+    #[test]
+    fn stale_sequence_numbers_are_skipped() {
+        let mut buf = message(SOCK_DIAG_BY_FAMILY, 0, 1, &diag_v4(1, 1));
+        buf.extend(message(NLMSG_DONE, 0, 1, &0i32.to_ne_bytes()));
+        let mut n = 0;
+        let p = parse_messages(&buf, 2, Proto::Tcp, &mut |_| n += 1).unwrap();
+        assert_eq!((n, p.done), (0, false));
+    }
+
+    #[test]
+    fn malformed_input_is_an_error_not_a_panic() {
+        let good = message(SOCK_DIAG_BY_FAMILY, 0, 1, &diag_v4(1, 1));
+        for cut in 0..good.len() {
+            let _ = parse_messages(&good[..cut], 1, Proto::Tcp, &mut |_| {});
+        }
+        let short = message(SOCK_DIAG_BY_FAMILY, 0, 1, &[AF_INET; 40]);
+        assert!(parse_messages(&short, 1, Proto::Tcp, &mut |_| {}).is_err());
+        let mut huge_len = good.clone();
+        huge_len[0..4].copy_from_slice(&u32::MAX.to_ne_bytes());
+        assert!(parse_messages(&huge_len, 1, Proto::Tcp, &mut |_| {}).is_err());
+        let mut bad_family = diag_v4(1, 1);
+        bad_family[0] = 99;
+        let m = message(SOCK_DIAG_BY_FAMILY, 0, 1, &bad_family);
+        assert!(parse_messages(&m, 1, Proto::Tcp, &mut |_| {}).is_err());
+    }
+}

@@ -1,0 +1,154 @@
+//! Collection: one call, [`snapshot`], that asks the operating system for its sockets.
+//!
+//! Each OS has its own backend module exposing the same function; everything after this module
+//! is platform-free and reads only the [`Snapshot`] model. The part of the filter a kernel can
+//! apply is pushed into the backend's request; the rest is applied here, after owners are known.
+
+use std::io;
+use std::net::IpAddr;
+
+use crate::filter::Filter;
+use crate::model::{Endpoint, Family, Proto, Snapshot};
+use crate::ports::{EphemeralRange, PortClass, ServiceTable};
+
+#[cfg(target_os = "linux")]
+pub mod linux;
+
+/// What to collect.
+#[derive(Debug, Clone, Default)]
+pub struct Query {
+    /// Which sockets are wanted; backends push down what their kernel can filter.
+    pub filter: Filter,
+    /// Whether to find the processes owning each socket (the expensive part).
+    pub owners: bool,
+}
+
+/// Why a snapshot could not be taken.
+#[derive(Debug, thiserror::Error)]
+pub enum CollectError {
+    /// The OS refused access to something that every user normally can read.
+    #[error("{what}: permission denied ({hint})")]
+    PermissionDenied {
+        /// What was refused.
+        what: String,
+        /// How to get access.
+        hint: &'static str,
+    },
+    /// This OS has no backend.
+    #[error("{0} is not supported on this operating system")]
+    Unsupported(String),
+    /// An I/O error while reading a kernel interface.
+    #[error("{what}: {source}")]
+    Io {
+        /// What was being read.
+        what: String,
+        /// The error.
+        #[source]
+        source: io::Error,
+    },
+    /// The kernel sent something that does not parse.
+    #[error("{what}: {detail}")]
+    Parse {
+        /// What was being parsed.
+        what: String,
+        /// What was wrong with it.
+        detail: String,
+    },
+}
+
+/// Takes a snapshot of the sockets `query` asks for, with their owners when asked.
+pub fn snapshot(query: &Query) -> Result<Snapshot, CollectError> {
+    #[cfg(target_os = "linux")]
+    {
+        let mut snap = linux::snapshot(query)?;
+        finish(&mut snap, &query.filter);
+        Ok(snap)
+    }
+    #[cfg(not(target_os = "linux"))]
+    {
+        let _ = query;
+        Err(CollectError::Unsupported("listing sockets".to_owned()))
+    }
+}
+
+/// The platform-free last step: apply the whole filter, drop processes no shown socket needs,
+/// and sort.
+#[cfg_attr(not(target_os = "linux"), allow(dead_code))]
+fn finish(snap: &mut Snapshot, filter: &Filter) {
+    snap.sockets.retain(|s| filter.matches(s));
+    let mut needed: Vec<u32> = snap
+        .sockets
+        .iter()
+        .filter_map(|s| s.owners.as_deref())
+        .flatten()
+        .copied()
+        .collect();
+    needed.sort_unstable();
+    needed.dedup();
+    snap.processes
+        .retain(|pid, _| needed.binary_search(pid).is_ok());
+    snap.sort();
+}
+
+/// Builds [`Endpoint`]s: folds IPv4-mapped addresses, classifies ports, names services.
+#[derive(Debug, Clone, Copy)]
+pub struct EndpointMaker {
+    range: EphemeralRange,
+    services: &'static ServiceTable,
+}
+
+impl EndpointMaker {
+    /// A maker for this machine's ephemeral range and the system service table.
+    pub fn new(range: EphemeralRange) -> EndpointMaker {
+        EndpointMaker {
+            range,
+            services: ServiceTable::system(),
+        }
+    }
+
+    /// The address with IPv4-mapped IPv6 (`::ffff:a.b.c.d`) folded into IPv4, and its family.
+    pub fn normalise(addr: IpAddr) -> (IpAddr, Family) {
+        match addr {
+            IpAddr::V4(_) => (addr, Family::Ipv4),
+            IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
+                Some(v4) => (IpAddr::V4(v4), Family::Ipv4),
+                None => (addr, Family::Ipv6),
+            },
+        }
+    }
+
+    /// An endpoint for an (already normalised) address and port.
+    pub fn endpoint(&self, proto: Proto, addr: IpAddr, port: u16) -> Endpoint {
+        Endpoint {
+            addr,
+            port,
+            class: PortClass::of(port),
+            ephemeral: self.range.contains(port),
+            service: self.services.name_for(proto, port),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::net::{Ipv4Addr, Ipv6Addr};
+
+    #[test]
+    fn mapped_addresses_fold_into_ipv4() {
+        let mapped: IpAddr = "::ffff:127.0.0.1".parse().unwrap();
+        assert_eq!(
+            EndpointMaker::normalise(mapped),
+            (IpAddr::V4(Ipv4Addr::LOCALHOST), Family::Ipv4)
+        );
+        assert_eq!(
+            EndpointMaker::normalise(IpAddr::V6(Ipv6Addr::LOCALHOST)),
+            (IpAddr::V6(Ipv6Addr::LOCALHOST), Family::Ipv6)
+        );
+        // The unspecified address is not a mapped one.
+        assert_eq!(
+            EndpointMaker::normalise(IpAddr::V6(Ipv6Addr::UNSPECIFIED)).1,
+            Family::Ipv6
+        );
+    }
+}
