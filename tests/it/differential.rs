@@ -1,0 +1,117 @@
+use std::collections::BTreeSet;
+use std::net::{IpAddr, TcpListener, TcpStream, UdpSocket};
+use std::process::Command;
+
+use crate::common::json;
+
+type Tuple = (String, (IpAddr, u16), Option<(IpAddr, u16)>, String);
+
+/// Parses one `ss` address ("127.0.0.1:80", "[::1]:80", "*:80", "[::ffff:127.0.0.1]:80").
+fn ss_addr(text: &str) -> Option<(IpAddr, u16)> {
+    let (addr, port) = text.rsplit_once(':')?;
+    let addr = addr.trim_start_matches('[').trim_end_matches(']');
+    let addr = addr.split('%').next()?;
+    let ip: IpAddr = if addr == "*" {
+        "::".parse().ok()?
+    } else {
+        addr.parse().ok()?
+    };
+    let ip = match ip {
+        IpAddr::V6(v6) => v6.to_ipv4_mapped().map_or(ip, IpAddr::V4),
+        v4 => v4,
+    };
+    let port = if port == "*" { 0 } else { port.parse().ok()? };
+    Some((ip, port))
+}
+
+fn ss_state(proto: &str, state: &str) -> String {
+    match (proto, state) {
+        ("udp", "UNCONN") => "unconnected",
+        ("udp", "ESTAB") => "connected",
+        (_, "ESTAB") => "established",
+        (_, "LISTEN") => "listen",
+        (_, "TIME-WAIT") => "time-wait",
+        (_, "CLOSE-WAIT") => "close-wait",
+        (_, "SYN-SENT") => "syn-sent",
+        (_, "SYN-RECV") => "syn-recv",
+        (_, "FIN-WAIT-1") => "fin-wait-1",
+        (_, "FIN-WAIT-2") => "fin-wait-2",
+        (_, "LAST-ACK") => "last-ack",
+        (_, "CLOSING") => "closing",
+        (_, other) => other,
+    }
+    .to_owned()
+}
+
+fn ss_tuples(ports: &BTreeSet<u16>) -> BTreeSet<Tuple> {
+    let out = Command::new("ss").arg("-tuanH").output().unwrap();
+    assert!(out.status.success());
+    let text = String::from_utf8(out.stdout).unwrap();
+    let mut set = BTreeSet::new();
+    for line in text.lines() {
+        let f: Vec<&str> = line.split_whitespace().collect();
+        if f.len() < 6 {
+            continue;
+        }
+        let (proto, state) = (f[0], f[1]);
+        let local = ss_addr(f[4]).unwrap_or_else(|| panic!("ss local {line}"));
+        let peer = ss_addr(f[5]).unwrap_or_else(|| panic!("ss peer {line}"));
+        if !ports.contains(&local.1) {
+            continue;
+        }
+        let state = ss_state(proto, state);
+        let remote = (peer.1 != 0).then_some(peer);
+        set.insert((proto.to_owned(), local, remote, state));
+    }
+    set
+}
+
+#[test]
+fn sockscope_and_ss_agree() {
+    if Command::new("ss").arg("-V").output().is_err() {
+        eprintln!("SKIPPED: ss (iproute2) is not installed");
+        return;
+    }
+    let l4 = TcpListener::bind("127.0.0.1:0").unwrap();
+    let l6 = TcpListener::bind("[::1]:0").unwrap();
+    let c4 = TcpStream::connect(l4.local_addr().unwrap()).unwrap();
+    let (a4, _) = l4.accept().unwrap();
+    let c6 = TcpStream::connect(l6.local_addr().unwrap()).unwrap();
+    let (a6, _) = l6.accept().unwrap();
+    let u = UdpSocket::bind("127.0.0.1:0").unwrap();
+    let uc = UdpSocket::bind("[::1]:0").unwrap();
+    let u6 = UdpSocket::bind("[::1]:0").unwrap();
+    uc.connect(u6.local_addr().unwrap()).unwrap();
+    let ports: BTreeSet<u16> = [
+        l4.local_addr(),
+        l6.local_addr(),
+        c4.local_addr(),
+        c6.local_addr(),
+        u.local_addr(),
+        uc.local_addr(),
+        u6.local_addr(),
+    ]
+    .into_iter()
+    .map(|a| a.unwrap().port())
+    .collect();
+
+    let ss = ss_tuples(&ports);
+    let doc = json(&[]);
+    let ours: BTreeSet<Tuple> = doc
+        .sockets
+        .iter()
+        .filter(|s| ports.contains(&s.local.port))
+        .map(|s| {
+            (
+                s.proto.clone(),
+                (s.local.addr, s.local.port),
+                s.remote.as_ref().map(|r| (r.addr, r.port)),
+                s.state.clone(),
+            )
+        })
+        .collect();
+    // 2 listeners, 4 established ends, 3 UDP sockets.
+    assert_eq!(ours.len(), 9, "{ours:#?}");
+    assert_eq!(ours, ss);
+    drop((a4, a6));
+}

@@ -1,0 +1,261 @@
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, TcpListener, TcpStream, UdpSocket};
+
+use crate::common::{Helper, by_local_port, json};
+
+fn me() -> u32 {
+    std::process::id()
+}
+
+#[test]
+fn tcp_listener_on_ipv4_loopback() {
+    let l = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = l.local_addr().unwrap().port();
+    let doc = json(&[]);
+    let found = by_local_port(&doc, port);
+    assert_eq!(found.len(), 1, "{found:?}");
+    let s = found[0];
+    assert_eq!((s.proto.as_str(), s.family.as_str()), ("tcp", "ipv4"));
+    assert_eq!(s.state, "listen");
+    assert_eq!(s.local.addr, IpAddr::V4(Ipv4Addr::LOCALHOST));
+    assert!(s.remote.is_none());
+    assert_eq!(s.owner_pids(), vec![me()]);
+    let owner = &s.owners.as_ref().unwrap()[0];
+    assert!(owner.name.as_deref().is_some_and(|n| !n.is_empty()));
+    assert!(owner.cmdline.as_ref().is_some_and(|c| !c.is_empty()));
+    assert!(s.inode.is_some_and(|i| i > 0));
+}
+
+#[test]
+fn tcp_listener_on_ipv6_loopback() {
+    let l = TcpListener::bind("[::1]:0").unwrap();
+    let port = l.local_addr().unwrap().port();
+    let doc = json(&[]);
+    let found = by_local_port(&doc, port);
+    assert_eq!(found.len(), 1, "{found:?}");
+    let s = found[0];
+    assert_eq!((s.proto.as_str(), s.family.as_str()), ("tcp", "ipv6"));
+    assert_eq!(s.state, "listen");
+    assert_eq!(s.local.addr, IpAddr::V6(Ipv6Addr::LOCALHOST));
+    assert_eq!(s.owner_pids(), vec![me()]);
+}
+
+#[test]
+fn established_tcp_pair() {
+    let l = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = l.local_addr().unwrap().port();
+    let client = TcpStream::connect(("127.0.0.1", port)).unwrap();
+    let (_server, _) = l.accept().unwrap();
+    let cport = client.local_addr().unwrap().port();
+    let doc = json(&["-t"]);
+    let server_side: Vec<_> = by_local_port(&doc, port)
+        .into_iter()
+        .filter(|s| s.state == "established")
+        .collect();
+    assert_eq!(server_side.len(), 1);
+    let remote = server_side[0].remote.as_ref().unwrap();
+    assert_eq!(remote.port, cport);
+    assert_eq!(server_side[0].owner_pids(), vec![me()]);
+    let client_side = by_local_port(&doc, cport);
+    assert_eq!(client_side.len(), 1);
+    assert_eq!(client_side[0].state, "established");
+    assert_eq!(client_side[0].remote.as_ref().unwrap().port, port);
+    assert_eq!(client_side[0].owner_pids(), vec![me()]);
+    // The client's port came from the ephemeral range, and is marked so.
+    let range = std::fs::read_to_string("/proc/sys/net/ipv4/ip_local_port_range").unwrap();
+    let bounds: Vec<u16> = range
+        .split_whitespace()
+        .map(|n| n.parse().unwrap())
+        .collect();
+    assert_eq!(
+        client_side[0].local.ephemeral,
+        (bounds[0]..=bounds[1]).contains(&cport)
+    );
+}
+
+#[test]
+fn udp_bound_and_connected() {
+    let bound = UdpSocket::bind("127.0.0.1:0").unwrap();
+    let bport = bound.local_addr().unwrap().port();
+    let connected = UdpSocket::bind("127.0.0.1:0").unwrap();
+    connected.connect(("127.0.0.1", bport)).unwrap();
+    let cport = connected.local_addr().unwrap().port();
+    let doc = json(&["-u"]);
+    assert!(doc.sockets.iter().all(|s| s.proto == "udp"));
+    let b = by_local_port(&doc, bport);
+    assert_eq!(b.len(), 1);
+    assert_eq!(b[0].state, "unconnected");
+    assert!(b[0].remote.is_none());
+    assert_eq!(b[0].owner_pids(), vec![me()]);
+    let c = by_local_port(&doc, cport);
+    assert_eq!(c.len(), 1);
+    assert_eq!(c[0].state, "connected");
+    assert_eq!(c[0].remote.as_ref().unwrap().port, bport);
+    assert_eq!(c[0].owner_pids(), vec![me()]);
+}
+
+#[test]
+fn listener_shared_with_a_forked_child_shows_both_owners() {
+    let h = Helper::start(
+        "s = socket.socket(); s.bind(('127.0.0.1', 0)); s.listen()\n\
+         child = os.fork()\n\
+         if child == 0:\n    sys.stdin.read(); os._exit(0)\n\
+         print(json.dumps({'port': s.getsockname()[1], 'child': child}))\n",
+    );
+    let (port, child) = (h.u16("port"), h.u32("child"));
+    let doc = json(&["-tl"]);
+    let found = by_local_port(&doc, port);
+    assert_eq!(found.len(), 1, "{found:?}");
+    let mut expected = vec![h.pid(), child];
+    expected.sort_unstable();
+    assert_eq!(found[0].owner_pids(), expected);
+    for o in found[0].owners.as_ref().unwrap() {
+        assert_eq!(o.name.as_deref(), Some("python3"));
+    }
+}
+
+#[test]
+fn time_wait_has_no_owner_rather_than_an_unknown_one() {
+    let l = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = l.local_addr().unwrap().port();
+    let client = TcpStream::connect(("127.0.0.1", port)).unwrap();
+    let cport = client.local_addr().unwrap().port();
+    let (server, _) = l.accept().unwrap();
+    // The side that closes first ends in TIME-WAIT.
+    drop(client);
+    drop(server);
+    let doc = json(&["-t"]);
+    let tw: Vec<_> = by_local_port(&doc, cport)
+        .into_iter()
+        .filter(|s| s.state == "time-wait")
+        .collect();
+    assert_eq!(tw.len(), 1, "{:?}", by_local_port(&doc, cport));
+    assert_eq!(tw[0].owners, Some(vec![]));
+}
+
+#[test]
+fn ipv4_mapped_addresses_are_reported_as_ipv4() {
+    let h = Helper::start(
+        "s = socket.socket(socket.AF_INET6); s.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 0)\n\
+         s.bind(('::', 0)); s.listen()\n\
+         c = socket.create_connection(('127.0.0.1', s.getsockname()[1])); a, _ = s.accept()\n\
+         print(json.dumps({'port': s.getsockname()[1]}))\n",
+    );
+    let port = h.u16("port");
+    let doc = json(&["-t"]);
+    let found = by_local_port(&doc, port);
+    let listener: Vec<_> = found.iter().filter(|s| s.state == "listen").collect();
+    assert_eq!(listener.len(), 1);
+    assert_eq!(listener[0].family, "ipv6");
+    let accepted: Vec<_> = found.iter().filter(|s| s.state == "established").collect();
+    assert_eq!(accepted.len(), 1);
+    assert_eq!(accepted[0].family, "ipv4");
+    assert_eq!(accepted[0].local.addr, IpAddr::V4(Ipv4Addr::LOCALHOST));
+    assert_eq!(accepted[0].owner_pids(), vec![h.pid()]);
+    // And -4 finds it (a dual-stack socket's mapped address counts as IPv4), -6 does not.
+    assert!(
+        by_local_port(&json(&["-t4"]), port)
+            .iter()
+            .any(|s| s.state == "established")
+    );
+    assert!(
+        !by_local_port(&json(&["-t6"]), port)
+            .iter()
+            .any(|s| s.state == "established")
+    );
+}
+
+#[test]
+fn listening_filter_and_protocol_families() {
+    let l = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = l.local_addr().unwrap().port();
+    let c = TcpStream::connect(("127.0.0.1", port)).unwrap();
+    let cport = c.local_addr().unwrap().port();
+    let u6 = UdpSocket::bind("[::1]:0").unwrap();
+    let uport = u6.local_addr().unwrap().port();
+
+    let listening = json(&["-l"]);
+    assert!(
+        listening
+            .sockets
+            .iter()
+            .all(|s| s.state == "listen" || s.state == "unconnected")
+    );
+    assert_eq!(by_local_port(&listening, port).len(), 1);
+    assert!(by_local_port(&listening, cport).is_empty());
+    assert_eq!(by_local_port(&listening, uport).len(), 1);
+
+    let v6 = json(&["-6"]);
+    assert!(v6.sockets.iter().all(|s| s.family == "ipv6"));
+    assert_eq!(by_local_port(&v6, uport).len(), 1);
+    assert!(by_local_port(&v6, port).is_empty());
+
+    let v4 = json(&["-4", "-t"]);
+    assert!(
+        v4.sockets
+            .iter()
+            .all(|s| s.family == "ipv4" && s.proto == "tcp")
+    );
+    assert!(by_local_port(&v4, uport).is_empty());
+}
+
+#[test]
+fn no_owners_reports_unknown_not_empty() {
+    let l = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = l.local_addr().unwrap().port();
+    let doc = json(&["--no-owners"]);
+    let found = by_local_port(&doc, port);
+    assert_eq!(found.len(), 1);
+    assert_eq!(found[0].owners, None);
+}
+
+#[test]
+fn services_and_classes_are_reported() {
+    let doc = json(&[]);
+    for s in &doc.sockets {
+        let expected = match s.local.port {
+            0..=1023 => "well-known",
+            1024..=49151 => "registered",
+            _ => "dynamic",
+        };
+        assert_eq!(s.local.class, expected, "{s:?}");
+    }
+    // Bind whichever of these well-known TCP service ports is free here.
+    let candidates = [
+        (8080, "http-alt"),
+        (6379, "redis"),
+        (5432, "postgresql"),
+        (3306, "mysql"),
+    ];
+    let (listener, port, name) = candidates
+        .iter()
+        .find_map(|&(p, n)| TcpListener::bind(("127.0.0.1", p)).ok().map(|l| (l, p, n)))
+        .expect("one of the candidate ports is free");
+    let doc = json(&["-tl"]);
+    let found = by_local_port(&doc, port);
+    assert_eq!(found.len(), 1);
+    assert_eq!(found[0].local.service.as_deref(), Some(name));
+    assert_eq!(found[0].local.class, "registered");
+    drop(listener);
+}
+
+#[test]
+fn document_header_fields() {
+    let doc = json(&["-t"]);
+    // RFC 3339, UTC, second precision: 2026-11-21T09:00:00Z
+    let t = doc.taken_at.as_bytes();
+    assert_eq!(t.len(), 20, "{}", doc.taken_at);
+    assert_eq!(
+        (t[4], t[7], t[10], t[13], t[16], t[19]),
+        (b'-', b'-', b'T', b':', b':', b'Z')
+    );
+    let hostname = std::fs::read_to_string("/proc/sys/kernel/hostname").unwrap();
+    assert_eq!(doc.host, hostname.trim());
+    if is_root() {
+        assert!(doc.warnings.is_empty(), "{:?}", doc.warnings);
+    }
+}
+
+fn is_root() -> bool {
+    // SAFETY: geteuid has no preconditions.
+    unsafe { libc::geteuid() == 0 }
+}

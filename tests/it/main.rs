@@ -1,0 +1,12 @@
+//! Integration tests against the real OS and the real binary. Sockets stay on loopback.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+/// Shared helpers: running the binary, typed JSON, helper processes.
+mod common;
+
+/// Command-line behaviour: flags, bad input, exit codes, pipes, colour.
+mod cli;
+/// `sockscope` and `ss` agree on a controlled set of sockets.
+mod differential;
+/// Every kind of socket is found with the right proto, family, state, port and owners.
+mod listing;
