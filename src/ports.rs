@@ -27,6 +27,13 @@ pub enum PortClass {
 
 impl PortClass {
     /// The class of `port`.
+    ///
+    /// ```
+    /// use sockscope::ports::PortClass;
+    /// assert_eq!(PortClass::of(443), PortClass::WellKnown);
+    /// assert_eq!(PortClass::of(5432), PortClass::Registered);
+    /// assert_eq!(PortClass::of(51234), PortClass::Dynamic);
+    /// ```
     pub fn of(port: u16) -> PortClass {
         match port {
             0..=1023 => PortClass::WellKnown,

@@ -33,6 +33,13 @@ fn needs_escape(c: char) -> bool {
 
 /// Returns `text` with every control, bidi or invisible character escaped (`\x1b`, `\n`,
 /// `\u{202e}`, `\\`). Borrowed when nothing needed escaping, which is the common case.
+///
+/// ```
+/// use sockscope::sanitize::for_terminal;
+/// assert_eq!(for_terminal("nginx"), "nginx");
+/// assert_eq!(for_terminal("\x1b[2Jevil\n"), "\\x1b[2Jevil\\n");
+/// assert_eq!(for_terminal("gpj.\u{202e}exe"), "gpj.\\u{202e}exe");
+/// ```
 pub fn for_terminal(text: &str) -> Cow<'_, str> {
     if !text.chars().any(needs_escape) {
         return Cow::Borrowed(text);
