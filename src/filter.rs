@@ -1,10 +1,18 @@
-//! Which sockets to show: one implementation for the listing, JSON and every later command.
+//! Which sockets to show: one implementation for the listing, JSON, `who`, `kill` and the
+//! dashboard.
 //!
-//! A [`Filter`] answers [`Filter::matches`] for a finished socket, and exposes the parts a kernel
-//! can apply itself (protocols, families, states) so backends can push them into their request
-//! instead of copying and discarding sockets.
+//! All conditions combine with AND; the values of one condition combine with OR. A
+//! [`Filter`] answers [`Filter::matches`] for a finished socket and exposes the parts a kernel
+//! can apply itself (protocols, families, states, ports) so backends can push them into their
+//! request instead of copying and discarding sockets. The value parsers here are what the
+//! command line uses, so a bad value is reported with the value named.
 
-use crate::model::{Family, Proto, Socket, SocketState};
+use std::collections::BTreeMap;
+use std::net::IpAddr;
+use std::str::FromStr;
+
+use crate::model::{Family, Process, Proto, Socket, SocketState};
+use crate::ports::PortClass;
 
 /// A set of [`SocketState`]s as a bitmask.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -51,6 +59,165 @@ impl StateSet {
     pub fn and(self, other: StateSet) -> StateSet {
         StateSet(self.0 & other.0)
     }
+
+    /// The union of two sets.
+    pub fn or(self, other: StateSet) -> StateSet {
+        StateSet(self.0 | other.0)
+    }
+
+    /// The states a `--state` name stands for: a state's JSON name, or a group.
+    pub fn parse_name(name: &str) -> Option<StateSet> {
+        use SocketState::*;
+        let lower = name.to_ascii_lowercase().replace('_', "-");
+        let set = match lower.as_str() {
+            "all" => StateSet::ALL,
+            "listening" => StateSet::of(&[Listen, Unconnected]),
+            // ss's groups: every synchronized TCP state, and the kernel's mini-socket buckets.
+            "synchronized" => StateSet::of(&[
+                Established,
+                FinWait1,
+                FinWait2,
+                CloseWait,
+                Closing,
+                LastAck,
+                TimeWait,
+            ]),
+            "bucket" => StateSet::of(&[SynRecv, TimeWait]),
+            // ss's and netstat's spellings of single states.
+            "estab" => StateSet::of(&[Established]),
+            "unconn" => StateSet::of(&[Unconnected]),
+            "fin-wait1" => StateSet::of(&[FinWait1]),
+            "fin-wait2" => StateSet::of(&[FinWait2]),
+            "closed" => StateSet::of(&[Close]),
+            _ => StateSet::of(&[*SocketState::ALL.iter().find(|s| s.name() == lower)?]),
+        };
+        Some(set)
+    }
+}
+
+/// The words `--state` accepts, for help texts and errors.
+pub const STATE_WORDS: &str = "listen, syn-sent, syn-recv, established, fin-wait-1, fin-wait-2, \
+     close-wait, closing, last-ack, time-wait, close, unconnected, connected, and the groups \
+     listening, synchronized, bucket, all";
+
+/// An inclusive port range; a single port is a range of one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PortRange {
+    /// First port.
+    pub first: u16,
+    /// Last port.
+    pub last: u16,
+}
+
+impl PortRange {
+    /// Whether `port` is in the range.
+    pub fn contains(self, port: u16) -> bool {
+        self.first <= port && port <= self.last
+    }
+}
+
+fn parse_port(text: &str) -> Result<u16, String> {
+    let text = text.trim();
+    if text.is_empty() {
+        return Err("a port number is missing".to_owned());
+    }
+    if !text.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(format!("'{text}' is not a port number"));
+    }
+    text.parse::<u16>()
+        .map_err(|_| format!("port {text} is out of range (0-65535)"))
+}
+
+impl FromStr for PortRange {
+    type Err = String;
+
+    /// Parses `N`, `:N` or `N-M`.
+    fn from_str(text: &str) -> Result<PortRange, String> {
+        let text = text.strip_prefix(':').unwrap_or(text);
+        let (first, last) = match text.split_once('-') {
+            Some((a, b)) => (parse_port(a)?, parse_port(b)?),
+            None => {
+                let p = parse_port(text)?;
+                (p, p)
+            }
+        };
+        if first > last {
+            return Err(format!(
+                "range {first}-{last} is empty (the first port is larger)"
+            ));
+        }
+        Ok(PortRange { first, last })
+    }
+}
+
+/// Parses a `--state` value.
+pub fn parse_state(text: &str) -> Result<StateSet, String> {
+    StateSet::parse_name(text.trim())
+        .ok_or_else(|| format!("unknown state '{text}' (known: {STATE_WORDS})"))
+}
+
+/// Parses a `--class` value.
+pub fn parse_class(text: &str) -> Result<PortClass, String> {
+    match text.trim().to_ascii_lowercase().as_str() {
+        "well-known" | "wellknown" | "system" => Ok(PortClass::WellKnown),
+        "registered" | "user" => Ok(PortClass::Registered),
+        "dynamic" | "private" | "ephemeral" => Ok(PortClass::Dynamic),
+        _ => Err(format!(
+            "unknown port class '{text}' (known: well-known, registered, dynamic)"
+        )),
+    }
+}
+
+/// Parses an `--addr` value: an IPv4 or IPv6 address, IPv6 optionally bracketed.
+pub fn parse_addr(text: &str) -> Result<IpAddr, String> {
+    let inner = text
+        .trim()
+        .strip_prefix('[')
+        .and_then(|t| t.strip_suffix(']'))
+        .unwrap_or(text.trim());
+    inner
+        .parse::<IpAddr>()
+        .map(|a| match a {
+            IpAddr::V6(v6) => v6.to_ipv4_mapped().map_or(a, IpAddr::V4),
+            v4 => v4,
+        })
+        .map_err(|_| format!("'{text}' is not an IP address"))
+}
+
+/// Parses a `--pid` value.
+pub fn parse_pid(text: &str) -> Result<u32, String> {
+    let t = text.trim();
+    if t.is_empty() || !t.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(format!("'{text}' is not a process ID"));
+    }
+    t.parse::<u32>()
+        .map_err(|_| format!("process ID {text} is out of range"))
+}
+
+/// A `--user` value: a UID, or a name the backend resolved to one.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum UserSpec {
+    /// A numeric UID.
+    Uid(u32),
+    /// A user name, compared with the owners' user names.
+    Name(String),
+}
+
+impl UserSpec {
+    /// Parses a `--user` value: all digits is a UID, anything else a name.
+    pub fn parse(text: &str) -> Result<UserSpec, String> {
+        let t = text.trim();
+        if t.is_empty() {
+            return Err("a user name or UID is missing".to_owned());
+        }
+        if t.bytes().all(|b| b.is_ascii_digit()) {
+            return t
+                .parse()
+                .map(UserSpec::Uid)
+                .map_err(|_| format!("UID {t} is out of range"));
+        }
+        Ok(UserSpec::Name(t.to_owned()))
+    }
 }
 
 /// What to show. The default shows everything.
@@ -66,6 +233,25 @@ pub struct Filter {
     pub ipv6: bool,
     /// Show sockets in these states.
     pub states: StateSet,
+    /// Local or remote port in one of these ranges.
+    pub ports: Vec<PortRange>,
+    /// Local port in one of these ranges.
+    pub sports: Vec<PortRange>,
+    /// Remote port in one of these ranges.
+    pub dports: Vec<PortRange>,
+    /// Local or remote address is one of these.
+    pub addrs: Vec<IpAddr>,
+    /// Local address is one of these, or the unspecified address of a family that accepts it
+    /// (`who 127.0.0.1:8080` also finds a listener on `0.0.0.0:8080` or `[::]:8080`).
+    pub local_addrs: Vec<IpAddr>,
+    /// Local port in one of these classes.
+    pub classes: Vec<PortClass>,
+    /// Owned by one of these PIDs.
+    pub pids: Vec<u32>,
+    /// Owned by a process whose name contains one of these (lower-case) texts.
+    pub processes: Vec<String>,
+    /// Owned by (or, owners unknown, recorded by the kernel for) one of these users.
+    pub users: Vec<UserSpec>,
 }
 
 impl Default for Filter {
@@ -76,8 +262,21 @@ impl Default for Filter {
             ipv4: true,
             ipv6: true,
             states: StateSet::ALL,
+            ports: Vec::new(),
+            sports: Vec::new(),
+            dports: Vec::new(),
+            addrs: Vec::new(),
+            local_addrs: Vec::new(),
+            classes: Vec::new(),
+            pids: Vec::new(),
+            processes: Vec::new(),
+            users: Vec::new(),
         }
     }
+}
+
+fn any_or_empty<T>(values: &[T], pred: impl Fn(&T) -> bool) -> bool {
+    values.is_empty() || values.iter().any(pred)
 }
 
 impl Filter {
@@ -98,17 +297,117 @@ impl Filter {
         }
     }
 
-    /// Whether a finished socket passes every condition.
-    pub fn matches(&self, socket: &Socket) -> bool {
-        self.wants_proto(socket.proto)
-            && self.wants_family(socket.family)
-            && self.states.contains(socket.state)
+    /// Whether any condition depends on the owners (so owners must be looked up to filter).
+    pub fn needs_owners(&self) -> bool {
+        !self.pids.is_empty() || !self.processes.is_empty() || !self.users.is_empty()
+    }
+
+    /// The conditions that depend on the socket alone (what the kernel knows).
+    pub fn matches_socket(&self, s: &Socket) -> bool {
+        let remote_port = s.remote.as_ref().map(|r| r.port);
+        let remote_addr = s.remote.as_ref().map(|r| r.addr);
+        self.wants_proto(s.proto)
+            && self.wants_family(s.family)
+            && self.states.contains(s.state)
+            && any_or_empty(&self.ports, |r| {
+                r.contains(s.local.port) || remote_port.is_some_and(|p| r.contains(p))
+            })
+            && any_or_empty(&self.sports, |r| r.contains(s.local.port))
+            && any_or_empty(&self.dports, |r| remote_port.is_some_and(|p| r.contains(p)))
+            && any_or_empty(&self.addrs, |a| {
+                *a == s.local.addr || remote_addr == Some(*a)
+            })
+            && any_or_empty(&self.local_addrs, |a| {
+                *a == s.local.addr
+                    || (s.local.addr.is_unspecified() && (s.local.addr.is_ipv6() || a.is_ipv4()))
+            })
+            && any_or_empty(&self.classes, |c| *c == s.local.class)
+    }
+
+    /// Whether the owner `pid` satisfies the owner conditions (PID, process name, user).
+    /// Used to choose which owners of a matching socket a row or a signal is about.
+    pub fn matches_owner(&self, pid: u32, processes: &BTreeMap<u32, Process>) -> bool {
+        let p = processes.get(&pid);
+        any_or_empty(&self.pids, |want| *want == pid)
+            && any_or_empty(&self.processes, |needle| {
+                p.is_some_and(|p| p.name.to_lowercase().contains(needle.as_str()))
+            })
+            && any_or_empty(&self.users, |u| match u {
+                UserSpec::Uid(uid) => p.and_then(|p| p.uid) == Some(*uid),
+                UserSpec::Name(name) => p.and_then(|p| p.user.as_deref()) == Some(name.as_str()),
+            })
+    }
+
+    /// Whether a finished socket passes every condition. A socket passes the owner conditions
+    /// when one of its owners does; when its owners are unknown, only a user condition can be
+    /// checked, against the UID the kernel recorded for the socket.
+    pub fn matches(&self, s: &Socket, processes: &BTreeMap<u32, Process>) -> bool {
+        if !self.matches_socket(s) {
+            return false;
+        }
+        if !self.needs_owners() {
+            return true;
+        }
+        match &s.owners {
+            Some(pids) => pids.iter().any(|&pid| self.matches_owner(pid, processes)),
+            None => {
+                self.pids.is_empty()
+                    && self.processes.is_empty()
+                    && self.users.iter().any(|u| match u {
+                        UserSpec::Uid(uid) => s.uid == Some(*uid),
+                        UserSpec::Name(_) => false,
+                    })
+            }
+        }
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::model::Endpoint;
+
+    fn endpoint(addr: &str, port: u16) -> Endpoint {
+        Endpoint {
+            addr: addr.parse().unwrap(),
+            port,
+            class: PortClass::of(port),
+            ephemeral: false,
+            service: None,
+        }
+    }
+
+    fn socket(local: (&str, u16), remote: Option<(&str, u16)>, state: SocketState) -> Socket {
+        Socket {
+            proto: state.proto(),
+            family: if local.0.contains(':') {
+                Family::Ipv6
+            } else {
+                Family::Ipv4
+            },
+            local: endpoint(local.0, local.1),
+            remote: remote.map(|(a, p)| endpoint(a, p)),
+            state,
+            inode: Some(1),
+            uid: Some(1000),
+            owners: Some(vec![42]),
+        }
+    }
+
+    fn procs() -> BTreeMap<u32, Process> {
+        let mut m = BTreeMap::new();
+        m.insert(
+            42,
+            Process {
+                pid: 42,
+                name: "Nginx".into(),
+                cmdline: vec![],
+                uid: Some(33),
+                user: Some("www-data".into()),
+            },
+        );
+        m
+    }
 
     #[test]
     fn state_sets() {
@@ -121,16 +420,201 @@ mod tests {
         for s in SocketState::ALL {
             assert!(StateSet::ALL.contains(s));
             assert!(!StateSet::EMPTY.contains(s));
+            assert_eq!(StateSet::parse_name(s.name()), Some(StateSet::of(&[s])));
         }
     }
 
     #[test]
-    fn proto_needs_a_wanted_state() {
-        let f = Filter {
-            states: StateSet::of(&[SocketState::Listen]),
+    fn state_names_and_groups() {
+        let sync = StateSet::parse_name("synchronized").unwrap();
+        assert!(sync.contains(SocketState::Established) && sync.contains(SocketState::TimeWait));
+        assert!(!sync.contains(SocketState::Listen) && !sync.contains(SocketState::SynRecv));
+        assert!(!sync.contains(SocketState::SynSent) && !sync.contains(SocketState::Close));
+        let bucket = StateSet::parse_name("bucket").unwrap();
+        assert_eq!(
+            bucket,
+            StateSet::of(&[SocketState::SynRecv, SocketState::TimeWait])
+        );
+        assert_eq!(
+            StateSet::parse_name("TIME_WAIT"),
+            Some(StateSet::of(&[SocketState::TimeWait]))
+        );
+        assert!(
+            parse_state("establishd")
+                .unwrap_err()
+                .contains("establishd")
+        );
+    }
+
+    #[test]
+    fn port_ranges() {
+        assert_eq!(
+            "8080".parse(),
+            Ok(PortRange {
+                first: 8080,
+                last: 8080
+            })
+        );
+        assert_eq!(
+            ":8080".parse(),
+            Ok(PortRange {
+                first: 8080,
+                last: 8080
+            })
+        );
+        assert_eq!(
+            "1-1023".parse(),
+            Ok(PortRange {
+                first: 1,
+                last: 1023
+            })
+        );
+        assert!("70000".parse::<PortRange>().unwrap_err().contains("70000"));
+        assert!("10-5".parse::<PortRange>().unwrap_err().contains("10-5"));
+        assert!("http".parse::<PortRange>().unwrap_err().contains("http"));
+        assert!("".parse::<PortRange>().is_err());
+        assert!("-5".parse::<PortRange>().is_err());
+        assert!("99999999999999999999".parse::<PortRange>().is_err());
+    }
+
+    #[test]
+    fn addresses_classes_pids_users() {
+        assert_eq!(
+            parse_addr("[::1]").unwrap(),
+            "::1".parse::<IpAddr>().unwrap()
+        );
+        assert_eq!(
+            parse_addr("::ffff:10.0.0.1").unwrap(),
+            "10.0.0.1".parse::<IpAddr>().unwrap()
+        );
+        assert!(parse_addr("10.0.0").unwrap_err().contains("10.0.0"));
+        assert_eq!(parse_class("Well-Known"), Ok(PortClass::WellKnown));
+        assert!(parse_class("huge").is_err());
+        assert_eq!(parse_pid("12"), Ok(12));
+        assert!(parse_pid("-1").is_err() && parse_pid("99999999999").is_err());
+        assert_eq!(UserSpec::parse("0"), Ok(UserSpec::Uid(0)));
+        assert_eq!(UserSpec::parse("bob"), Ok(UserSpec::Name("bob".into())));
+        assert!(UserSpec::parse("").is_err());
+    }
+
+    #[test]
+    fn ports_match_local_or_remote() {
+        let s = socket(
+            ("10.0.0.1", 40000),
+            Some(("10.0.0.2", 443)),
+            SocketState::Established,
+        );
+        let p = procs();
+        let with = |f: Filter| f.matches(&s, &p);
+        let r = |a: u16, b: u16| PortRange { first: a, last: b };
+        assert!(with(Filter {
+            ports: vec![r(443, 443)],
+            ..Filter::default()
+        }));
+        assert!(with(Filter {
+            ports: vec![r(40000, 40000)],
+            ..Filter::default()
+        }));
+        assert!(!with(Filter {
+            sports: vec![r(443, 443)],
+            ..Filter::default()
+        }));
+        assert!(with(Filter {
+            dports: vec![r(400, 500)],
+            ..Filter::default()
+        }));
+        assert!(with(Filter {
+            sports: vec![r(1, 2), r(40000, 40001)],
+            ..Filter::default()
+        }));
+        assert!(!with(Filter {
+            sports: vec![r(40000, 40000)],
+            dports: vec![r(80, 80)],
+            ..Filter::default()
+        }));
+    }
+
+    #[test]
+    fn owner_conditions() {
+        let s = socket(("0.0.0.0", 80), None, SocketState::Listen);
+        let p = procs();
+        let with = |f: Filter| f.matches(&s, &p);
+        assert!(with(Filter {
+            pids: vec![42],
+            ..Filter::default()
+        }));
+        assert!(!with(Filter {
+            pids: vec![43],
+            ..Filter::default()
+        }));
+        assert!(with(Filter {
+            processes: vec!["ngin".into()],
+            ..Filter::default()
+        }));
+        assert!(!with(Filter {
+            processes: vec!["apache".into()],
+            ..Filter::default()
+        }));
+        assert!(with(Filter {
+            users: vec![UserSpec::Uid(33)],
+            ..Filter::default()
+        }));
+        assert!(with(Filter {
+            users: vec![UserSpec::Name("www-data".into())],
+            ..Filter::default()
+        }));
+        assert!(!with(Filter {
+            users: vec![UserSpec::Uid(0)],
+            ..Filter::default()
+        }));
+        // Unknown owners: only the kernel's UID can be checked.
+        let mut hidden = s.clone();
+        hidden.owners = None;
+        assert!(
+            Filter {
+                users: vec![UserSpec::Uid(1000)],
+                ..Filter::default()
+            }
+            .matches(&hidden, &p)
+        );
+        assert!(
+            !Filter {
+                pids: vec![42],
+                ..Filter::default()
+            }
+            .matches(&hidden, &p)
+        );
+    }
+
+    #[test]
+    fn addresses_and_classes() {
+        let s = socket(("0.0.0.0", 8080), None, SocketState::Listen);
+        let s6 = socket(("::", 8080), None, SocketState::Listen);
+        let lo6 = socket(("::1", 8080), None, SocketState::Listen);
+        let p = procs();
+        let local = |a: &str| Filter {
+            local_addrs: vec![a.parse().unwrap()],
             ..Filter::default()
         };
-        assert!(f.wants_proto(Proto::Tcp));
-        assert!(!f.wants_proto(Proto::Udp));
+        assert!(local("127.0.0.1").matches(&s, &p));
+        assert!(
+            local("127.0.0.1").matches(&s6, &p),
+            "dual-stack [::] accepts IPv4"
+        );
+        assert!(
+            !local("::1").matches(&s, &p),
+            "0.0.0.0 does not accept IPv6"
+        );
+        assert!(!local("127.0.0.1").matches(&lo6, &p));
+        let addr = Filter {
+            addrs: vec!["0.0.0.0".parse().unwrap()],
+            ..Filter::default()
+        };
+        assert!(addr.matches(&s, &p) && !addr.matches(&s6, &p));
+        let class = Filter {
+            classes: vec![PortClass::WellKnown],
+            ..Filter::default()
+        };
+        assert!(!class.matches(&s, &p));
     }
 }

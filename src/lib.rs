@@ -10,6 +10,7 @@ pub mod cli;
 pub mod collect;
 pub mod config;
 pub mod filter;
+pub mod kill;
 pub mod model;
 pub mod output;
 pub mod ports;

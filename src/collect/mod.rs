@@ -71,11 +71,41 @@ pub fn snapshot(query: &Query) -> Result<Snapshot, CollectError> {
     }
 }
 
+/// Whether this OS can resolve user names to UIDs (so an unknown name is an error).
+pub const CAN_RESOLVE_USERS: bool = cfg!(unix);
+
+/// The UID of the user called `name`, through the system's user database (NSS on Linux).
+pub fn uid_of_user(name: &str) -> Option<u32> {
+    #[cfg(unix)]
+    {
+        uzers::get_user_by_name(name).map(|u| u.uid())
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = name;
+        None
+    }
+}
+
+/// Whether process `pid` is still running; a zombie (exited, not yet reaped) counts as exited.
+pub fn process_alive(pid: u32) -> bool {
+    #[cfg(target_os = "linux")]
+    {
+        linux::process::alive(pid)
+    }
+    #[cfg(not(target_os = "linux"))]
+    {
+        let _ = pid;
+        false
+    }
+}
+
 /// The platform-free last step: apply the whole filter, drop processes no shown socket needs,
 /// and sort.
 #[cfg_attr(not(target_os = "linux"), allow(dead_code))]
 fn finish(snap: &mut Snapshot, filter: &Filter) {
-    snap.sockets.retain(|s| filter.matches(s));
+    let processes = &snap.processes;
+    snap.sockets.retain(|s| filter.matches(s, processes));
     let mut needed: Vec<u32> = snap
         .sockets
         .iter()

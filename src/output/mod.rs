@@ -3,6 +3,7 @@
 
 pub mod json;
 pub mod table;
+pub mod who;
 
 use std::time::{SystemTime, UNIX_EPOCH};
 

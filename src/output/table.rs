@@ -102,7 +102,8 @@ fn write_cell<W: Write>(
     pad(out, width.saturating_sub(text.chars().count()) + 2)
 }
 
-fn pad<W: Write>(out: &mut W, mut n: usize) -> io::Result<()> {
+/// Writes `n` spaces.
+pub fn pad<W: Write>(out: &mut W, mut n: usize) -> io::Result<()> {
     const SPACES: &[u8; 64] = &[b' '; 64];
     while n > 0 {
         let k = n.min(SPACES.len());

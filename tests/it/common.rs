@@ -146,3 +146,28 @@ impl Drop for Helper {
         let _ = self.child.wait();
     }
 }
+
+/// The parent PID of `pid`, if it still runs.
+pub fn parent_of(pid: u32) -> Option<u32> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    let (_, rest) = stat.rsplit_once(')')?;
+    rest.split_whitespace().nth(1)?.parse().ok()
+}
+
+/// Asserts that `expected` all own `s`, and that any other owner is a child this test process
+/// forked for another test that has not reached `exec` yet: between `fork` and `exec` a child
+/// holds every descriptor of its parent, and sockscope rightly reports it.
+pub fn assert_owned_by(s: &JSocket, expected: &[u32]) {
+    let owners = s.owner_pids();
+    for pid in expected {
+        assert!(owners.contains(pid), "{pid} missing from owners of {s:?}");
+    }
+    let me = std::process::id();
+    for pid in owners.iter().filter(|p| !expected.contains(p)) {
+        let parent = parent_of(*pid);
+        assert!(
+            parent.is_none() || parent == Some(me),
+            "unexpected owner {pid} (parent {parent:?}) of {s:?}"
+        );
+    }
+}

@@ -43,7 +43,11 @@ fn ss_state(proto: &str, state: &str) -> String {
     .to_owned()
 }
 
-fn ss_tuples(ports: &BTreeSet<u16>) -> BTreeSet<Tuple> {
+/// Our sockets, by (proto, local address, local port): port numbers alone are shared between
+/// protocols and with other tests' leftovers.
+type Ours = BTreeSet<(String, (IpAddr, u16))>;
+
+fn ss_tuples(ours: &Ours) -> BTreeSet<Tuple> {
     let out = Command::new("ss").arg("-tuanH").output().unwrap();
     assert!(out.status.success());
     let text = String::from_utf8(out.stdout).unwrap();
@@ -56,7 +60,8 @@ fn ss_tuples(ports: &BTreeSet<u16>) -> BTreeSet<Tuple> {
         let (proto, state) = (f[0], f[1]);
         let local = ss_addr(f[4]).unwrap_or_else(|| panic!("ss local {line}"));
         let peer = ss_addr(f[5]).unwrap_or_else(|| panic!("ss peer {line}"));
-        if !ports.contains(&local.1) {
+        // A TIME-WAIT socket left by another test may reuse one of our port numbers.
+        if !ours.contains(&(proto.to_owned(), local)) || state == "TIME-WAIT" {
             continue;
         }
         let state = ss_state(proto, state);
@@ -82,25 +87,23 @@ fn sockscope_and_ss_agree() {
     let uc = UdpSocket::bind("[::1]:0").unwrap();
     let u6 = UdpSocket::bind("[::1]:0").unwrap();
     uc.connect(u6.local_addr().unwrap()).unwrap();
-    let ports: BTreeSet<u16> = [
-        l4.local_addr(),
-        l6.local_addr(),
-        c4.local_addr(),
-        c6.local_addr(),
-        u.local_addr(),
-        uc.local_addr(),
-        u6.local_addr(),
-    ]
-    .into_iter()
-    .map(|a| a.unwrap().port())
-    .collect();
-
-    let ss = ss_tuples(&ports);
+    let tcp = [&l4, &l6].map(|l| l.local_addr().unwrap()).into_iter();
+    let tcp = tcp.chain([&c4, &c6, &a4, &a6].map(|c| c.local_addr().unwrap()));
+    let udp = [&u, &uc, &u6].map(|s| s.local_addr().unwrap()).into_iter();
+    let key = |proto: &str, a: std::net::SocketAddr| (proto.to_owned(), (a.ip(), a.port()));
+    let controlled: Ours = tcp
+        .map(|a| key("tcp", a))
+        .chain(udp.map(|a| key("udp", a)))
+        .collect();
+    let ss = ss_tuples(&controlled);
     let doc = json(&[]);
     let ours: BTreeSet<Tuple> = doc
         .sockets
         .iter()
-        .filter(|s| ports.contains(&s.local.port))
+        .filter(|s| {
+            controlled.contains(&(s.proto.clone(), (s.local.addr, s.local.port)))
+                && s.state != "time-wait"
+        })
         .map(|s| {
             (
                 s.proto.clone(),
@@ -112,6 +115,10 @@ fn sockscope_and_ss_agree() {
         .collect();
     // 2 listeners, 4 established ends, 3 UDP sockets.
     assert_eq!(ours.len(), 9, "{ours:#?}");
-    assert_eq!(ours, ss);
-    drop((a4, a6));
+    let only_ours: Vec<_> = ours.difference(&ss).collect();
+    let only_ss: Vec<_> = ss.difference(&ours).collect();
+    assert!(
+        only_ours.is_empty() && only_ss.is_empty(),
+        "only sockscope: {only_ours:?}\nonly ss: {only_ss:?}"
+    );
 }

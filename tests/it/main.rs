@@ -8,5 +8,9 @@ mod common;
 mod cli;
 /// `sockscope` and `ss` agree on a controlled set of sockets.
 mod differential;
+/// Every filter flag, with a matching and a non-matching case; bad values.
+mod filters;
 /// Every kind of socket is found with the right proto, family, state, port and owners.
 mod listing;
+/// `who` and `kill` against real processes: every owner, -t, dry run, --yes, refusals, a pty.
+mod who_kill;

@@ -4,6 +4,7 @@
 //! The dump is a plain function of the current network namespace, so it can later run on a
 //! thread that has `setns`-ed into a container's namespace.
 
+pub mod bytecode;
 pub mod netlink;
 pub mod owners;
 pub mod process;
@@ -94,29 +95,31 @@ fn ephemeral_range() -> EphemeralRange {
 /// dual-stack socket can carry an IPv4-mapped address that counts as IPv4.
 fn dumps(filter: &Filter) -> Vec<DumpRequest> {
     let mut out = Vec::with_capacity(4);
+    let bytecode = bytecode::for_ports(filter);
     for proto in [Proto::Tcp, Proto::Udp] {
         if !filter.wants_proto(proto) {
             continue;
         }
         let states = kernel_states(filter, proto);
-        if filter.ipv4 {
+        let families: &[u8] = if filter.ipv4 {
+            &[AF_INET, AF_INET6]
+        } else {
+            &[AF_INET6]
+        };
+        for &family in families {
             out.push(DumpRequest {
-                family: AF_INET,
+                family,
                 proto,
                 states,
+                bytecode: bytecode.clone(),
             });
         }
-        out.push(DumpRequest {
-            family: AF_INET6,
-            proto,
-            states,
-        });
     }
     out
 }
 
 /// Reads one `/proc/net` table for `req`.
-fn read_procnet(req: DumpRequest, out: &mut Vec<KernelSocket>) -> Result<usize, CollectError> {
+fn read_procnet(req: &DumpRequest, out: &mut Vec<KernelSocket>) -> Result<usize, CollectError> {
     let name = match (req.proto, req.family) {
         (Proto::Tcp, AF_INET) => "tcp",
         (Proto::Tcp, _) => "tcp6",
@@ -157,7 +160,7 @@ fn kernel_sockets(
         }
     };
     let mut bad_lines = 0;
-    for req in requests {
+    for req in &requests {
         let Some(d) = diag.as_mut() else {
             bad_lines += read_procnet(req, &mut out)?;
             continue;
@@ -274,7 +277,7 @@ pub fn snapshot(query: &Query) -> Result<Snapshot, CollectError> {
             unknown_states += 1;
             continue;
         };
-        if !query.filter.matches(&socket) {
+        if !query.filter.matches_socket(&socket) {
             continue;
         }
         if let Some(map) = &owner_map {

@@ -36,8 +36,9 @@ pub const AF_INET6: u8 = 10;
 const IPPROTO_TCP: u8 = 6;
 const IPPROTO_UDP: u8 = 17;
 
-/// One dump request: a family, a protocol and the kernel states wanted (bit N = state N).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// One dump request: a family, a protocol, the kernel states wanted (bit N = state N) and an
+/// optional port filter program.
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DumpRequest {
     /// `AF_INET` or `AF_INET6`.
     pub family: u8,
@@ -45,13 +46,18 @@ pub struct DumpRequest {
     pub proto: Proto,
     /// Bitmask of kernel TCP states (`1 << TCP_LISTEN`, …); UDP uses the same numbering.
     pub states: u32,
+    /// An `INET_DIAG_REQ_BYTECODE` program (see [`super::bytecode`]), if any.
+    pub bytecode: Option<Vec<u8>>,
 }
 
 impl DumpRequest {
-    /// The request message: `nlmsghdr` + `inet_diag_req_v2`, in native byte order.
-    pub fn encode(&self, seq: u32) -> [u8; NLMSG_HDRLEN + DIAG_REQ_LEN] {
-        let mut msg = [0u8; NLMSG_HDRLEN + DIAG_REQ_LEN];
-        msg[0..4].copy_from_slice(&((NLMSG_HDRLEN + DIAG_REQ_LEN) as u32).to_ne_bytes());
+    /// The request message: `nlmsghdr` + `inet_diag_req_v2` (+ the bytecode attribute), in
+    /// native byte order.
+    pub fn encode(&self, seq: u32) -> Vec<u8> {
+        let attr_len = self.bytecode.as_ref().map_or(0, |b| 4 + b.len());
+        let total = NLMSG_HDRLEN + DIAG_REQ_LEN + attr_len;
+        let mut msg = vec![0u8; NLMSG_HDRLEN + DIAG_REQ_LEN];
+        msg[0..4].copy_from_slice(&(total as u32).to_ne_bytes());
         msg[4..6].copy_from_slice(&SOCK_DIAG_BY_FAMILY.to_ne_bytes());
         msg[6..8].copy_from_slice(&(NLM_F_REQUEST | NLM_F_DUMP).to_ne_bytes());
         msg[8..12].copy_from_slice(&seq.to_ne_bytes());
@@ -67,6 +73,12 @@ impl DumpRequest {
         // inet_diag_sockid stays zero: ports and addresses are wildcards in a dump; the cookie
         // must be INET_DIAG_NOCOOKIE (all ones) to mean "none".
         req[48..56].fill(0xff);
+        if let Some(bc) = &self.bytecode {
+            // rtattr: length (header included), type; the program is a multiple of 4 bytes.
+            msg.extend_from_slice(&((4 + bc.len()) as u16).to_ne_bytes());
+            msg.extend_from_slice(&super::bytecode::INET_DIAG_REQ_BYTECODE.to_ne_bytes());
+            msg.extend_from_slice(bc);
+        }
         msg
     }
 }
@@ -247,7 +259,7 @@ impl DiagSocket {
     /// flagged it as interrupted (inconsistent), in which case the caller should retry.
     pub fn dump(
         &mut self,
-        req: DumpRequest,
+        req: &DumpRequest,
         out: &mut Vec<KernelSocket>,
     ) -> Result<bool, DumpError> {
         self.seq = self.seq.wrapping_add(1);
@@ -341,8 +353,10 @@ mod tests {
             family: AF_INET6,
             proto: Proto::Udp,
             states: 0xfff,
+            bytecode: None,
         }
         .encode(7);
+        assert_eq!(r.len(), 72);
         assert_eq!(u32_at(&r, 0), 72);
         assert_eq!(u16_at(&r, 4), SOCK_DIAG_BY_FAMILY);
         assert_eq!(u16_at(&r, 6), NLM_F_REQUEST | NLM_F_DUMP);
@@ -350,6 +364,15 @@ mod tests {
         assert_eq!(&r[16..18], &[AF_INET6, IPPROTO_UDP]);
         assert_eq!(u32_at(&r, 20), 0xfff);
         assert_eq!(&r[64..72], &[0xff; 8]);
+        let with_bc = DumpRequest {
+            family: AF_INET,
+            proto: Proto::Tcp,
+            states: 1 << 10,
+            bytecode: Some(vec![1, 4, 4, 0]),
+        }
+        .encode(1);
+        assert_eq!(u32_at(&with_bc, 0), 80);
+        assert_eq!(&with_bc[72..80], &[8, 0, 1, 0, 1, 4, 4, 0]);
     }
 
     #[test]

@@ -47,6 +47,18 @@ impl UserNames {
     }
 }
 
+/// Whether `pid` runs: its `/proc/<pid>/stat` exists and its state is not zombie (`Z`) or
+/// dead (`X`). The state follows the last `)`, since the name in parentheses may hold anything.
+pub fn alive(pid: u32) -> bool {
+    let Ok(stat) = std::fs::read(format!("/proc/{pid}/stat")) else {
+        return false;
+    };
+    let Some(close) = stat.iter().rposition(|&b| b == b')') else {
+        return false;
+    };
+    !matches!(stat.get(close + 2), Some(b'Z' | b'X') | None)
+}
+
 /// Reads the details of `pid`. `None` when the process is gone.
 pub fn details(pid: u32, users: &mut UserNames) -> Option<Process> {
     let base = format!("/proc/{pid}");
@@ -85,6 +97,20 @@ mod tests {
         let status = b"Name:\tx\nUid:\t1000\t1001\t1000\t1000\nGid:\t0\n";
         assert_eq!(effective_uid(status), Some(1001));
         assert_eq!(effective_uid(b"Name:\tx\n"), None);
+    }
+
+    #[test]
+    fn liveness() {
+        assert!(alive(std::process::id()));
+        assert!(!alive(u32::MAX));
+        let mut child = std::process::Command::new("true").spawn().unwrap();
+        // Wait for it to become a zombie: exited, not yet reaped.
+        let start = std::time::Instant::now();
+        while alive(child.id()) && start.elapsed().as_secs() < 5 {
+            std::thread::sleep(std::time::Duration::from_millis(5));
+        }
+        assert!(!alive(child.id()));
+        child.wait().unwrap();
     }
 
     #[test]
