@@ -341,7 +341,7 @@ pub fn execute<W: Write, E: Write>(
     let verb = if settings.dry_run {
         "would send"
     } else {
-        "sending"
+        "about to send"
     };
     writeln!(out, "{verb} {} to:", settings.signal)?;
     for t in &plan.targets {
