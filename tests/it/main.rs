@@ -10,6 +10,8 @@ mod cli;
 mod differential;
 /// Every filter flag, with a matching and a non-matching case; bad values.
 mod filters;
+/// The /proc/net fallback, hostile process names, and running without permission.
+mod honesty;
 /// Every kind of socket is found with the right proto, family, state, port and owners.
 mod listing;
 /// `who` and `kill` against real processes: every owner, -t, dry run, --yes, refusals, a pty.
