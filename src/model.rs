@@ -274,17 +274,19 @@ pub struct Snapshot {
 }
 
 impl Snapshot {
-    /// Sorts the sockets into the canonical display order.
+    /// Sorts the sockets into the canonical display order. The keys are computed once and
+    /// sorted with indices, so 100,000 sockets are moved once rather than at every comparison.
     pub fn sort(&mut self) {
-        self.sockets.sort_by(|a, b| {
-            (a.proto, a.family, a.local.port, a.local.addr, a.state)
-                .cmp(&(b.proto, b.family, b.local.port, b.local.addr, b.state))
-                .then_with(|| {
-                    let ra = a.remote.as_ref().map(|r| (r.addr, r.port));
-                    let rb = b.remote.as_ref().map(|r| (r.addr, r.port));
-                    ra.cmp(&rb)
-                })
-                .then_with(|| a.inode.cmp(&b.inode))
+        self.sockets.sort_by_cached_key(|s| {
+            (
+                s.proto,
+                s.family,
+                s.local.port,
+                s.local.addr,
+                s.state,
+                s.remote.as_ref().map(|r| (r.addr, r.port)),
+                s.inode,
+            )
         });
     }
 }
