@@ -171,3 +171,25 @@ pub fn assert_owned_by(s: &JSocket, expected: &[u32]) {
         );
     }
 }
+
+/// A listener or unconnected UDP socket of `doc` on local port `port` (no remote end).
+/// A connected socket elsewhere on the machine may share the local port number (only the whole
+/// 4-tuple is unique), so tests find their connected sockets with [`conn`].
+pub fn listener(doc: &Document, port: u16) -> Vec<&JSocket> {
+    doc.sockets
+        .iter()
+        .filter(|s| s.local.port == port && s.remote.is_none())
+        .collect()
+}
+
+/// The live connected socket(s) of `doc` from local port `local` to remote port `remote`.
+pub fn conn(doc: &Document, local: u16, remote: u16) -> Vec<&JSocket> {
+    doc.sockets
+        .iter()
+        .filter(|s| {
+            s.local.port == local
+                && s.remote.as_ref().map(|r| r.port) == Some(remote)
+                && s.state != "time-wait"
+        })
+        .collect()
+}

@@ -61,7 +61,8 @@ fn ss_tuples(ours: &Ours) -> BTreeSet<Tuple> {
         let local = ss_addr(f[4]).unwrap_or_else(|| panic!("ss local {line}"));
         let peer = ss_addr(f[5]).unwrap_or_else(|| panic!("ss peer {line}"));
         // A TIME-WAIT socket left by another test may reuse one of our port numbers.
-        if !ours.contains(&(proto.to_owned(), local)) || state == "TIME-WAIT" {
+        let remote_ours = peer.1 == 0 || ours.contains(&(proto.to_owned(), peer));
+        if !ours.contains(&(proto.to_owned(), local)) || !remote_ours || state == "TIME-WAIT" {
             continue;
         }
         let state = ss_state(proto, state);
@@ -101,7 +102,11 @@ fn sockscope_and_ss_agree() {
         .sockets
         .iter()
         .filter(|s| {
+            // Both ends ours: another socket may share a local port number with one of ours.
             controlled.contains(&(s.proto.clone(), (s.local.addr, s.local.port)))
+                && s.remote
+                    .as_ref()
+                    .is_none_or(|r| controlled.contains(&(s.proto.clone(), (r.addr, r.port))))
                 && s.state != "time-wait"
         })
         .map(|s| {

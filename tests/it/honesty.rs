@@ -1,13 +1,16 @@
 use std::net::{TcpListener, TcpStream, UdpSocket};
 use std::process::Command;
 
-use crate::common::{Document, Helper, bin, by_local_port, json};
+use crate::common::{Document, Helper, bin, by_local_port, json, listener};
 
 /// (proto, local, remote, state) of the sockets with the given local ports.
 fn tuples(doc: &Document, ports: &[u16]) -> Vec<String> {
     let mut v: Vec<String> = ports
         .iter()
         .flat_map(|p| by_local_port(doc, *p))
+        // Only sockets between our own ports: another socket on the machine may share a local
+        // port number with one of ours (only the 4-tuple is unique).
+        .filter(|s| s.remote.as_ref().is_none_or(|r| ports.contains(&r.port)))
         .map(|s| {
             format!(
                 "{} {} {}:{} {:?} {} {:?}",
@@ -141,7 +144,7 @@ fn without_permission_owners_are_unknown_and_one_warning_says_why() {
         String::from_utf8_lossy(&out.stderr)
     );
     let doc: Document = serde_json::from_slice(&out.stdout).unwrap();
-    let found = by_local_port(&doc, port);
+    let found = listener(&doc, port);
     assert_eq!(found.len(), 1, "every socket is still listed");
     assert_eq!(
         found[0].owners, None,

@@ -1,6 +1,6 @@
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, TcpListener, TcpStream, UdpSocket};
 
-use crate::common::{Helper, assert_owned_by, by_local_port, json};
+use crate::common::{Helper, assert_owned_by, conn, json, listener};
 
 fn me() -> u32 {
     std::process::id()
@@ -11,7 +11,7 @@ fn tcp_listener_on_ipv4_loopback() {
     let l = TcpListener::bind("127.0.0.1:0").unwrap();
     let port = l.local_addr().unwrap().port();
     let doc = json(&[]);
-    let found = by_local_port(&doc, port);
+    let found = listener(&doc, port);
     assert_eq!(found.len(), 1, "{found:?}");
     let s = found[0];
     assert_eq!((s.proto.as_str(), s.family.as_str()), ("tcp", "ipv4"));
@@ -30,7 +30,7 @@ fn tcp_listener_on_ipv6_loopback() {
     let l = TcpListener::bind("[::1]:0").unwrap();
     let port = l.local_addr().unwrap().port();
     let doc = json(&[]);
-    let found = by_local_port(&doc, port);
+    let found = listener(&doc, port);
     assert_eq!(found.len(), 1, "{found:?}");
     let s = found[0];
     assert_eq!((s.proto.as_str(), s.family.as_str()), ("tcp", "ipv6"));
@@ -47,15 +47,13 @@ fn established_tcp_pair() {
     let (_server, _) = l.accept().unwrap();
     let cport = client.local_addr().unwrap().port();
     let doc = json(&["-t"]);
-    let server_side: Vec<_> = by_local_port(&doc, port)
-        .into_iter()
-        .filter(|s| s.state == "established")
-        .collect();
+    let server_side = conn(&doc, port, cport);
     assert_eq!(server_side.len(), 1);
+    assert_eq!(server_side[0].state, "established");
     let remote = server_side[0].remote.as_ref().unwrap();
     assert_eq!(remote.port, cport);
     assert_owned_by(server_side[0], &[me()]);
-    let client_side = by_local_port(&doc, cport);
+    let client_side = conn(&doc, cport, port);
     assert_eq!(client_side.len(), 1);
     assert_eq!(client_side[0].state, "established");
     assert_eq!(client_side[0].remote.as_ref().unwrap().port, port);
@@ -81,12 +79,12 @@ fn udp_bound_and_connected() {
     let cport = connected.local_addr().unwrap().port();
     let doc = json(&["-u"]);
     assert!(doc.sockets.iter().all(|s| s.proto == "udp"));
-    let b = by_local_port(&doc, bport);
+    let b = listener(&doc, bport);
     assert_eq!(b.len(), 1);
     assert_eq!(b[0].state, "unconnected");
     assert!(b[0].remote.is_none());
     assert_owned_by(b[0], &[me()]);
-    let c = by_local_port(&doc, cport);
+    let c = conn(&doc, cport, bport);
     assert_eq!(c.len(), 1);
     assert_eq!(c[0].state, "connected");
     assert_eq!(c[0].remote.as_ref().unwrap().port, bport);
@@ -103,7 +101,7 @@ fn listener_shared_with_a_forked_child_shows_both_owners() {
     );
     let (port, child) = (h.u16("port"), h.u32("child"));
     let doc = json(&["-tl"]);
-    let found = by_local_port(&doc, port);
+    let found = listener(&doc, port);
     assert_eq!(found.len(), 1, "{found:?}");
     let mut expected = [h.pid(), child];
     expected.sort_unstable();
@@ -152,30 +150,22 @@ fn ipv4_mapped_addresses_are_reported_as_ipv4() {
         "s = socket.socket(socket.AF_INET6); s.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 0)\n\
          s.bind(('::', 0)); s.listen()\n\
          c = socket.create_connection(('127.0.0.1', s.getsockname()[1])); a, _ = s.accept()\n\
-         print(json.dumps({'port': s.getsockname()[1]}))\n",
+         print(json.dumps({'port': s.getsockname()[1], 'client': c.getsockname()[1]}))\n",
     );
-    let port = h.u16("port");
+    let (port, client) = (h.u16("port"), h.u16("client"));
     let doc = json(&["-t"]);
-    let found = by_local_port(&doc, port);
-    let listener: Vec<_> = found.iter().filter(|s| s.state == "listen").collect();
-    assert_eq!(listener.len(), 1);
-    assert_eq!(listener[0].family, "ipv6");
-    let accepted: Vec<_> = found.iter().filter(|s| s.state == "established").collect();
+    let listening = listener(&doc, port);
+    assert_eq!(listening.len(), 1);
+    assert_eq!(listening[0].family, "ipv6");
+    let accepted = conn(&doc, port, client);
     assert_eq!(accepted.len(), 1);
+    assert_eq!(accepted[0].state, "established");
     assert_eq!(accepted[0].family, "ipv4");
     assert_eq!(accepted[0].local.addr, IpAddr::V4(Ipv4Addr::LOCALHOST));
     assert_owned_by(accepted[0], &[h.pid()]);
     // And -4 finds it (a dual-stack socket's mapped address counts as IPv4), -6 does not.
-    assert!(
-        by_local_port(&json(&["-t4"]), port)
-            .iter()
-            .any(|s| s.state == "established")
-    );
-    assert!(
-        !by_local_port(&json(&["-t6"]), port)
-            .iter()
-            .any(|s| s.state == "established")
-    );
+    assert_eq!(conn(&json(&["-t4"]), port, client).len(), 1);
+    assert!(conn(&json(&["-t6"]), port, client).is_empty());
 }
 
 #[test]
@@ -194,14 +184,14 @@ fn listening_filter_and_protocol_families() {
             .iter()
             .all(|s| s.state == "listen" || s.state == "unconnected")
     );
-    assert_eq!(by_local_port(&listening, port).len(), 1);
-    assert!(by_local_port(&listening, cport).is_empty());
-    assert_eq!(by_local_port(&listening, uport).len(), 1);
+    assert_eq!(listener(&listening, port).len(), 1);
+    assert!(conn(&listening, cport, port).is_empty());
+    assert_eq!(listener(&listening, uport).len(), 1);
 
     let v6 = json(&["-6"]);
     assert!(v6.sockets.iter().all(|s| s.family == "ipv6"));
-    assert_eq!(by_local_port(&v6, uport).len(), 1);
-    assert!(by_local_port(&v6, port).is_empty());
+    assert_eq!(listener(&v6, uport).len(), 1);
+    assert!(listener(&v6, port).is_empty());
 
     let v4 = json(&["-4", "-t"]);
     assert!(
@@ -209,7 +199,9 @@ fn listening_filter_and_protocol_families() {
             .iter()
             .all(|s| s.family == "ipv4" && s.proto == "tcp")
     );
-    assert!(by_local_port(&v4, uport).is_empty());
+    assert_eq!(listener(&v4, port).len(), 1);
+    assert_eq!(conn(&v4, cport, port).len(), 1);
+    assert!(listener(&v4, uport).is_empty());
 }
 
 #[test]
@@ -217,7 +209,7 @@ fn no_owners_reports_unknown_not_empty() {
     let l = TcpListener::bind("127.0.0.1:0").unwrap();
     let port = l.local_addr().unwrap().port();
     let doc = json(&["--no-owners"]);
-    let found = by_local_port(&doc, port);
+    let found = listener(&doc, port);
     assert_eq!(found.len(), 1);
     assert_eq!(found[0].owners, None);
 }
@@ -240,16 +232,16 @@ fn services_and_classes_are_reported() {
         (5432, "postgresql"),
         (3306, "mysql"),
     ];
-    let (listener, port, name) = candidates
+    let (held, port, name) = candidates
         .iter()
         .find_map(|&(p, n)| TcpListener::bind(("127.0.0.1", p)).ok().map(|l| (l, p, n)))
         .expect("one of the candidate ports is free");
     let doc = json(&["-tl"]);
-    let found = by_local_port(&doc, port);
+    let found = listener(&doc, port);
     assert_eq!(found.len(), 1);
     assert_eq!(found[0].local.service.as_deref(), Some(name));
     assert_eq!(found[0].local.class, "registered");
-    drop(listener);
+    drop(held);
 }
 
 #[test]

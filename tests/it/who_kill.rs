@@ -3,10 +3,19 @@ use std::time::{Duration, Instant};
 
 use crate::common::{Helper, parent_of, run};
 
+/// The loopback address these tests listen on. No other test and no ordinary client uses it, so
+/// `who`/`kill` aimed at `ADDR:PORT` can only reach the test's own processes, even on a busy
+/// machine where a stranger's connection may have the same local port number.
+const ADDR: &str = "127.0.0.7";
+
+fn at(port: u16) -> String {
+    format!("{ADDR}:{port}")
+}
+
 /// A Python listener plus a forked child sharing it; SIGTERM ends both.
 fn shared_listener() -> (Helper, u16, u32) {
     let h = Helper::start(
-        "s = socket.socket(); s.bind(('127.0.0.1', 0)); s.listen()\n\
+        "s = socket.socket(); s.bind(('127.0.0.7', 0)); s.listen()\n\
          child = os.fork()\n\
          if child == 0:\n    sys.stdin.read(); os._exit(0)\n\
          print(json.dumps({'port': s.getsockname()[1], 'child': child}))\n",
@@ -65,7 +74,7 @@ fn text(bytes: &[u8]) -> String {
 #[test]
 fn who_finds_every_owner_and_terse_prints_only_pids() {
     let (h, port, child) = shared_listener();
-    let out = run(&["who", &port.to_string()]);
+    let out = run(&["who", &at(port)]);
     assert_eq!(out.status.code(), Some(0));
     let table = text(&out.stdout);
     let lines: Vec<&str> = table.lines().collect();
@@ -80,7 +89,7 @@ fn who_finds_every_owner_and_terse_prints_only_pids() {
             .find(|l| l.starts_with(&format!("{pid} ")))
             .unwrap();
         assert!(row.contains("python3") && row.contains("LISTEN"));
-        assert!(row.contains(&format!("127.0.0.1:{port}")));
+        assert!(row.contains(&at(port)));
         assert!(
             row.contains("sys.stdin.read()"),
             "the command line is shown: {row}"
@@ -89,14 +98,23 @@ fn who_finds_every_owner_and_terse_prints_only_pids() {
     let mut expected = [h.pid(), child];
     expected.sort_unstable();
     let want: String = expected.iter().map(|p| format!("{p}\n")).collect();
+    // The forms of PORT. Without an address, --state listen keeps out a stranger's connection
+    // that may have the same local port number on a busy machine.
     for form in [
-        port.to_string(),
-        format!(":{port}"),
-        format!("127.0.0.1:{port}"),
+        vec![at(port)],
+        vec!["--tcp".to_owned(), at(port)],
+        vec!["--state".to_owned(), "listen".to_owned(), port.to_string()],
+        vec![
+            "--state".to_owned(),
+            "listen".to_owned(),
+            format!(":{port}"),
+        ],
     ] {
-        let out = run(&["who", "-t", &form]);
+        let mut argv = vec!["who", "-t"];
+        argv.extend(form.iter().map(String::as_str));
+        let out = run(&argv);
         assert_eq!(out.status.code(), Some(0));
-        assert_eq!(text(&out.stdout), want, "{form}");
+        assert_eq!(text(&out.stdout), want, "{form:?}");
     }
     // Another address, the other protocol, the other family: nothing.
     for args in [
@@ -105,7 +123,7 @@ fn who_finds_every_owner_and_terse_prints_only_pids() {
             "-t".to_owned(),
             format!("127.0.0.2:{port}"),
         ],
-        vec!["who".to_owned(), "--udp".to_owned(), port.to_string()],
+        vec!["who".to_owned(), "--udp".to_owned(), at(port)],
         vec!["who".to_owned(), "-t".to_owned(), format!("[::1]:{port}")],
     ] {
         let argv: Vec<&str> = args.iter().map(String::as_str).collect();
@@ -114,7 +132,7 @@ fn who_finds_every_owner_and_terse_prints_only_pids() {
         assert!(out.stdout.is_empty(), "{args:?}");
     }
     // JSON: the listing's document, filtered.
-    let out = run(&["who", "--json", &port.to_string()]);
+    let out = run(&["who", "--json", &at(port)]);
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(v["sockets"].as_array().unwrap().len(), 1);
     assert_eq!(v["sockets"][0]["owners"].as_array().unwrap().len(), 2);
@@ -122,39 +140,36 @@ fn who_finds_every_owner_and_terse_prints_only_pids() {
 
 #[test]
 fn who_remote_adds_the_clients() {
-    let l = TcpListener::bind("127.0.0.1:0").unwrap();
+    let l = TcpListener::bind((ADDR, 0)).unwrap();
     let port = l.local_addr().unwrap().port();
     let h = Helper::start(&format!(
-        "c = socket.create_connection(('127.0.0.1', {port}))\nprint(json.dumps({{}}))\n"
+        "c = socket.create_connection(('{ADDR}', {port}))\nprint(json.dumps({{}}))\n"
     ));
     let (_conn, _) = l.accept().unwrap();
     let me = std::process::id();
-    let plain = text(&run(&["who", "-t", &port.to_string()]).stdout);
+    let plain = text(&run(&["who", "-t", &at(port)]).stdout);
     assert_pids(&plain, &[me]);
-    let remote = text(&run(&["who", "-t", "--remote", &port.to_string()]).stdout);
+    let remote = text(&run(&["who", "-t", "--remote", &at(port)]).stdout);
     assert_pids(&remote, &[me, h.pid()]);
 }
 
 #[test]
 fn who_on_a_free_port_exits_1() {
-    let port = TcpListener::bind("127.0.0.1:0")
+    let port = TcpListener::bind((ADDR, 0))
         .unwrap()
         .local_addr()
         .unwrap()
         .port();
-    let out = run(&["who", &port.to_string()]);
+    let out = run(&["who", &at(port)]);
     assert_eq!(out.status.code(), Some(1));
     assert!(out.stdout.is_empty());
-    assert_eq!(
-        run(&["who", "-t", &port.to_string()]).status.code(),
-        Some(1)
-    );
+    assert_eq!(run(&["who", "-t", &at(port)]).status.code(), Some(1));
 }
 
 #[test]
 fn kill_dry_run_leaves_them_and_yes_ends_them() {
     let (h, port, child) = shared_listener();
-    let out = run(&["kill", "--dry-run", &port.to_string()]);
+    let out = run(&["kill", "--dry-run", &at(port)]);
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
     let said = text(&out.stdout);
     assert!(said.contains("would send SIGTERM") && said.contains(&child.to_string()));
@@ -162,12 +177,12 @@ fn kill_dry_run_leaves_them_and_yes_ends_them() {
     assert!(alive(h.pid()) && alive(child));
 
     // No terminal and no --yes: refuse rather than guess.
-    let out = run(&["kill", &port.to_string()]);
+    let out = run(&["kill", &at(port)]);
     assert_eq!(out.status.code(), Some(2));
     assert!(text(&out.stderr).contains("--yes"));
     assert!(alive(h.pid()) && alive(child));
 
-    let out = run(&["kill", "--yes", "--wait", "5", &port.to_string()]);
+    let out = run(&["kill", "--yes", "--wait", "5", &at(port)]);
     assert_eq!(
         out.status.code(),
         Some(0),
@@ -178,21 +193,18 @@ fn kill_dry_run_leaves_them_and_yes_ends_them() {
     assert!(text(&out.stdout).contains(&format!("sent SIGTERM to {child}")));
     assert!(wait_gone(h.pid()) && wait_gone(child));
     // The port is free again.
-    TcpListener::bind(("127.0.0.1", port)).expect("the port is free after kill");
-    assert_eq!(
-        run(&["kill", "--yes", &port.to_string()]).status.code(),
-        Some(1)
-    );
+    TcpListener::bind((ADDR, port)).expect("the port is free after kill");
+    assert_eq!(run(&["kill", "--yes", &at(port)]).status.code(), Some(1));
 }
 
 #[test]
 fn kill_waits_then_forces_a_process_that_ignores_term() {
     let h = Helper::start(
         "signal.signal(signal.SIGTERM, signal.SIG_IGN)\n\
-         s = socket.socket(); s.bind(('127.0.0.1', 0)); s.listen()\n\
+         s = socket.socket(); s.bind(('127.0.0.7', 0)); s.listen()\n\
          print(json.dumps({'port': s.getsockname()[1]}))\n",
     );
-    let port = h.u16("port").to_string();
+    let port = at(h.u16("port"));
     let out = run(&["kill", "-y", "--wait", "0.3", &port]);
     assert_eq!(out.status.code(), Some(2));
     assert!(
@@ -210,8 +222,8 @@ fn kill_waits_then_forces_a_process_that_ignores_term() {
 #[test]
 fn kill_never_signals_its_parent() {
     // This test process is sockscope's parent and owns the listener.
-    let l = TcpListener::bind("127.0.0.1:0").unwrap();
-    let port = l.local_addr().unwrap().port().to_string();
+    let l = TcpListener::bind((ADDR, 0)).unwrap();
+    let port = at(l.local_addr().unwrap().port());
     let out = run(&["kill", "-y", &port]);
     assert_eq!(out.status.code(), Some(2));
     assert!(
@@ -226,10 +238,10 @@ fn kill_asks_on_a_terminal() {
     // Run kill inside a pseudo-terminal and answer its question.
     for (answer, expect_alive, expect_code) in [("n", true, 2), ("y", false, 0)] {
         let h = Helper::start(
-            "s = socket.socket(); s.bind(('127.0.0.1', 0)); s.listen()\n\
+            "s = socket.socket(); s.bind(('127.0.0.7', 0)); s.listen()\n\
              print(json.dumps({'port': s.getsockname()[1]}))\n",
         );
-        let port = h.u16("port").to_string();
+        let port = at(h.u16("port"));
         let script = format!(
             "import os, pty, sys, time\n\
              pid, fd = pty.fork()\n\
