@@ -67,6 +67,12 @@ pub enum Command {
     /// Signal every process that owns a socket bound to a port (asks first on a terminal).
     #[command(after_long_help = KILL_EXAMPLES)]
     Kill(KillArgs),
+    /// Write the man pages into DIR (for packagers; the pages in man/ are made with it).
+    #[command(hide = true)]
+    GenerateMan {
+        /// Directory to write sockscope.1 and the subcommands' pages into.
+        dir: std::path::PathBuf,
+    },
 }
 
 const WHO_EXAMPLES: &str = "\

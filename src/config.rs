@@ -137,6 +137,9 @@ impl Config {
             None => Config::list(&cli.list),
             Some(Command::Who(args)) => Config::who(args),
             Some(Command::Kill(args)) => Config::kill(args),
+            Some(Command::GenerateMan { .. }) => {
+                Err("generate-man is handled before configuration".to_owned())
+            }
         }
     }
 

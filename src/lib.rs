@@ -11,6 +11,7 @@ pub mod collect;
 pub mod config;
 pub mod filter;
 pub mod kill;
+pub mod manpage;
 pub mod model;
 pub mod output;
 pub mod ports;

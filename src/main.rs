@@ -7,7 +7,7 @@ use anyhow::Context;
 use clap::Parser;
 use clap::error::ErrorKind;
 
-use sockscope::cli::Cli;
+use sockscope::cli::{Cli, Command};
 use sockscope::collect::{self, Query};
 use sockscope::config::{Action, Config, KillSettings, OutputMode};
 use sockscope::kill::{self, KillOutcome, OsSignaller, RunSettings};
@@ -36,6 +36,20 @@ fn main() -> ExitCode {
         Ok(cli) => cli,
         Err(err) => return usage_error(&err),
     };
+    if let Some(Command::GenerateMan { dir }) = &cli.command {
+        return match sockscope::manpage::write_to(dir) {
+            Ok(names) => {
+                for name in names {
+                    println!("{}", dir.join(name).display());
+                }
+                ExitCode::SUCCESS
+            }
+            Err(err) => {
+                let _ = writeln!(io::stderr(), "sockscope: cannot write man pages: {err}");
+                Exit::Error.into()
+            }
+        };
+    }
     let config = match Config::from_cli(&cli) {
         Ok(c) => c,
         Err(msg) => {

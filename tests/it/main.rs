@@ -8,6 +8,8 @@ mod common;
 mod cli;
 /// `sockscope` and `ss` agree on a controlled set of sockets.
 mod differential;
+/// Man pages: generated ones match the checked-in ones and render without warnings.
+mod docs;
 /// Every filter flag, with a matching and a non-matching case; bad values.
 mod filters;
 /// The /proc/net fallback, hostile process names, and running without permission.
