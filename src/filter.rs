@@ -391,6 +391,7 @@ mod tests {
             inode: Some(1),
             uid: Some(1000),
             owners: Some(vec![42]),
+            tcp: None,
         }
     }
 

@@ -483,6 +483,7 @@ mod tests {
                 inode: Some(1),
                 uid: Some(0),
                 owners,
+                tcp: None,
             }],
             processes,
             warnings: vec![],

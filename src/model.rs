@@ -198,6 +198,35 @@ pub struct Process {
     pub user: Option<String>,
 }
 
+/// TCP internals the kernel reports for a connection (`tcp_info`), as `ss -i` shows them.
+/// Every field is optional: an older kernel sends a shorter `tcp_info`, and other operating
+/// systems report less.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TcpInfo {
+    /// Smoothed round-trip time, microseconds.
+    pub rtt_us: Option<u32>,
+    /// Round-trip time variation, microseconds.
+    pub rttvar_us: Option<u32>,
+    /// Congestion window, in segments.
+    pub cwnd: Option<u32>,
+    /// Retransmissions of the current segment (timeouts in a row).
+    pub retransmits: Option<u32>,
+    /// Retransmitted segments over the connection's life.
+    pub total_retransmits: Option<u32>,
+    /// Bytes sent, retransmissions included.
+    pub bytes_sent: Option<u64>,
+    /// Bytes the peer acknowledged.
+    pub bytes_acked: Option<u64>,
+    /// Bytes received.
+    pub bytes_received: Option<u64>,
+    /// Bytes in the send queue (not yet acknowledged); for a listener, the accept backlog limit.
+    pub send_queue: Option<u32>,
+    /// Bytes in the receive queue (not yet read); for a listener, connections waiting for accept.
+    pub recv_queue: Option<u32>,
+    /// Congestion control algorithm ("cubic", "bbr", …).
+    pub congestion: Option<String>,
+}
+
 /// One TCP or UDP socket.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Socket {
@@ -217,6 +246,8 @@ pub struct Socket {
     pub uid: Option<u32>,
     /// PIDs of the processes holding the socket: `None` when unknown, `Some(vec![])` when none.
     pub owners: Option<Vec<u32>>,
+    /// TCP internals, when asked for (`--info`) and the socket is TCP; `None` otherwise.
+    pub tcp: Option<TcpInfo>,
 }
 
 /// Something the snapshot could not see or had to work around. Shown once, never hidden.

@@ -10,7 +10,7 @@ use std::io::{self, Write};
 use serde::Serialize;
 use serde::ser::{SerializeStruct, Serializer};
 
-use crate::model::{Endpoint, Family, Proto, Snapshot, Socket, SocketState};
+use crate::model::{Endpoint, Family, Proto, Snapshot, Socket, SocketState, TcpInfo};
 
 /// The schema version written in every document.
 pub const SCHEMA: u32 = 1;
@@ -34,6 +34,7 @@ struct SocketView<'a> {
     inode: Option<u64>,
     uid: Option<u32>,
     owners: Option<Vec<OwnerView<'a>>>,
+    tcp: Option<&'a TcpInfo>,
 }
 
 impl<'a> SocketView<'a> {
@@ -60,6 +61,7 @@ impl<'a> SocketView<'a> {
                     })
                     .collect()
             }),
+            tcp: s.tcp.as_ref(),
         }
     }
 }
@@ -179,6 +181,7 @@ mod tests {
                     inode: Some(9),
                     uid: Some(0),
                     owners: Some(vec![7, 8]),
+                    tcp: None,
                 },
                 Socket {
                     proto: Proto::Udp,
@@ -189,6 +192,7 @@ mod tests {
                     inode: Some(10),
                     uid: Some(0),
                     owners: None,
+                    tcp: None,
                 },
             ],
             processes,
@@ -217,6 +221,7 @@ mod tests {
         assert_eq!(s1["family"], "ipv6");
         assert_eq!(s1["remote"]["addr"], "::1");
         assert!(s1["owners"].is_null());
+        assert!(s1["tcp"].is_null());
         assert_eq!(v["warnings"], serde_json::json!([]));
     }
 

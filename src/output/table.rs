@@ -287,6 +287,7 @@ mod tests {
                     inode: Some(1),
                     uid: Some(0),
                     owners: Some(vec![10, 11]),
+                    tcp: None,
                 },
                 Socket {
                     proto: Proto::Tcp,
@@ -297,6 +298,7 @@ mod tests {
                     inode: Some(2),
                     uid: Some(0),
                     owners: None,
+                    tcp: None,
                 },
             ],
             processes,

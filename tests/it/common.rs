@@ -26,6 +26,24 @@ pub struct JSocket {
     pub inode: Option<u64>,
     pub uid: Option<u32>,
     pub owners: Option<Vec<JOwner>>,
+    pub tcp: Option<JTcp>,
+}
+
+/// TCP internals (`--info`).
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct JTcp {
+    pub rtt_us: Option<u32>,
+    pub rttvar_us: Option<u32>,
+    pub cwnd: Option<u32>,
+    pub retransmits: Option<u32>,
+    pub total_retransmits: Option<u32>,
+    pub bytes_sent: Option<u64>,
+    pub bytes_acked: Option<u64>,
+    pub bytes_received: Option<u64>,
+    pub send_queue: Option<u32>,
+    pub recv_queue: Option<u32>,
+    pub congestion: Option<String>,
 }
 
 #[derive(Debug, Clone, Deserialize, PartialEq)]

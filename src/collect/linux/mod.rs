@@ -234,6 +234,7 @@ fn to_socket(k: &KernelSocket, maker: &EndpointMaker) -> Option<Socket> {
         inode: Some(k.inode),
         uid: Some(k.uid),
         owners: None,
+        tcp: None,
     })
 }
 
