@@ -180,6 +180,10 @@ pub struct ListArgs {
     #[arg(short = 'p', long)]
     pub processes: bool,
 
+    /// Show TCP internals: queues, round-trip time, congestion window, retransmits, algorithm.
+    #[arg(short = 'i', long)]
+    pub info: bool,
+
     /// Skip the owner lookup entirely (fastest; owners are reported as unknown).
     #[arg(long, conflicts_with_all = ["processes", "owner_pids", "pid", "process", "user"])]
     pub no_owners: bool,

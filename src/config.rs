@@ -59,6 +59,8 @@ pub struct Config {
     pub filter: Filter,
     /// Whether to look up owning processes.
     pub owners: bool,
+    /// Whether to report TCP internals.
+    pub info: bool,
     /// Table or JSON.
     pub output: OutputMode,
     /// Whether to print a header line.
@@ -149,6 +151,7 @@ impl Config {
             action,
             filter,
             owners: true,
+            info: false,
             output: OutputMode::Table,
             header: true,
             color: resolve_color(color, std::io::stdout().is_terminal(), no_color.as_deref()),
@@ -174,6 +177,7 @@ impl Config {
         apply_filters(&mut filter, &args.filters)?;
         let mut config = Config::base(Action::List, filter, args.color);
         config.owners = !args.no_owners;
+        config.info = args.info;
         config.header = !args.no_header;
         if args.json {
             config.output = OutputMode::Json;

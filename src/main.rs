@@ -106,6 +106,7 @@ fn run(config: &Config) -> anyhow::Result<Exit> {
     let snap = collect::snapshot(&Query {
         filter: config.filter.clone(),
         owners: config.owners,
+        info: config.info,
     })
     .context("cannot list sockets")?;
     print_warnings(&snap, config.color_stderr);
@@ -127,6 +128,7 @@ fn run(config: &Config) -> anyhow::Result<Exit> {
             let opts = table::TableOptions {
                 header: config.header,
                 color: config.color,
+                info: config.info,
             };
             table::write(&mut out, &snap, opts).context("cannot write output")?;
             found(snap.sockets.len())

@@ -21,6 +21,8 @@ pub struct Query {
     pub filter: Filter,
     /// Whether to find the processes owning each socket (the expensive part).
     pub owners: bool,
+    /// Whether to report TCP internals (`Socket::tcp`).
+    pub info: bool,
 }
 
 /// Why a snapshot could not be taken.

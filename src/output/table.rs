@@ -8,6 +8,7 @@
 use std::collections::HashMap;
 use std::fmt::Write as _;
 use std::io::{self, Write};
+use std::ops::Range;
 
 use crate::model::{Endpoint, Snapshot, Socket, SocketState};
 use crate::ports::PortClass;
@@ -20,6 +21,8 @@ pub struct TableOptions {
     pub header: bool,
     /// Colour states and the header with ANSI escapes.
     pub color: bool,
+    /// Add the TCP internals columns (`--info`).
+    pub info: bool,
 }
 
 const HEADERS: [&str; 9] = [
@@ -81,8 +84,9 @@ pub fn push_endpoint(out: &mut String, e: &Endpoint) {
 
 struct Row<'a> {
     socket: &'a Socket,
-    local: std::ops::Range<usize>,
-    remote: std::ops::Range<usize>,
+    local: Range<usize>,
+    remote: Range<usize>,
+    info: Option<[Range<usize>; 6]>,
     owner: Option<u32>,
 }
 
@@ -113,6 +117,42 @@ pub fn pad<W: Write>(out: &mut W, mut n: usize) -> io::Result<()> {
     Ok(())
 }
 
+/// Header of the `--info` columns, shown after STATE.
+const INFO_HEADERS: [&str; 6] = ["RECV-Q", "SEND-Q", "RTT-MS", "CWND", "RETRANS", "CC"];
+
+/// Appends the `--info` cells of `s` to the arena and returns their ranges.
+fn push_info(arena: &mut String, s: &Socket) -> [Range<usize>; 6] {
+    let cell = |arena: &mut String, value: Option<String>| {
+        let start = arena.len();
+        arena.push_str(value.as_deref().unwrap_or("-"));
+        start..arena.len()
+    };
+    let t = s.tcp.as_ref();
+    let num = |v: Option<u32>| v.map(|v| v.to_string());
+    [
+        cell(arena, num(t.and_then(|t| t.recv_queue))),
+        cell(arena, num(t.and_then(|t| t.send_queue))),
+        cell(
+            arena,
+            t.and_then(|t| t.rtt_us)
+                .map(|us| format!("{:.2}", f64::from(us) / 1000.0)),
+        ),
+        cell(arena, num(t.and_then(|t| t.cwnd))),
+        cell(
+            arena,
+            t.and_then(|t| match (t.retransmits, t.total_retransmits) {
+                (Some(now), Some(total)) => Some(format!("{now}/{total}")),
+                _ => None,
+            }),
+        ),
+        cell(
+            arena,
+            t.and_then(|t| t.congestion.as_deref())
+                .map(|c| sanitize::for_terminal(c).into_owned()),
+        ),
+    ]
+}
+
 /// Writes the table. Writes nothing at all when there are no sockets.
 pub fn write<W: Write>(out: &mut W, snap: &Snapshot, opts: TableOptions) -> io::Result<()> {
     if snap.sockets.is_empty() {
@@ -132,7 +172,7 @@ pub fn write<W: Write>(out: &mut W, snap: &Snapshot, opts: TableOptions) -> io::
         })
         .collect();
 
-    let mut arena = String::with_capacity(snap.sockets.len() * 40);
+    let mut arena = String::with_capacity(snap.sockets.len() * if opts.info { 64 } else { 40 });
     let mut rows = Vec::with_capacity(snap.sockets.len());
     for socket in &snap.sockets {
         let start = arena.len();
@@ -144,6 +184,7 @@ pub fn write<W: Write>(out: &mut W, snap: &Snapshot, opts: TableOptions) -> io::
             None => arena.push_str("*:*"),
         }
         let remote = start..arena.len();
+        let info = opts.info.then(|| push_info(&mut arena, socket));
         match socket.owners.as_deref() {
             Some(pids) if !pids.is_empty() => {
                 for &pid in pids {
@@ -151,6 +192,7 @@ pub fn write<W: Write>(out: &mut W, snap: &Snapshot, opts: TableOptions) -> io::
                         socket,
                         local: local.clone(),
                         remote: remote.clone(),
+                        info: info.clone(),
                         owner: Some(pid),
                     });
                 }
@@ -159,6 +201,7 @@ pub fn write<W: Write>(out: &mut W, snap: &Snapshot, opts: TableOptions) -> io::
                 socket,
                 local,
                 remote,
+                info,
                 owner: None,
             }),
         }
@@ -170,44 +213,16 @@ pub fn write<W: Write>(out: &mut W, snap: &Snapshot, opts: TableOptions) -> io::
             None => ("-", "-"),
         }
     };
+    // The columns: the base ones, with the --info ones after STATE.
+    let headers: Vec<&str> = HEADERS[..4]
+        .iter()
+        .chain(if opts.info { &INFO_HEADERS[..] } else { &[] })
+        .chain(&HEADERS[4..])
+        .copied()
+        .collect();
     let mut pid_buf = String::new();
-    let mut widths = HEADERS.map(str::len);
+    let mut widths: Vec<usize> = headers.iter().map(|h| h.len()).collect();
     for row in &rows {
-        let (name, user) = owner_cells(row);
-        let pid_len = row.owner.map_or(1, |p| p.to_string().len());
-        let cells = [
-            row.socket.proto.as_str().len(),
-            arena[row.local.clone()].len(),
-            arena[row.remote.clone()].len(),
-            row.socket.state.label().len(),
-            class_label(&row.socket.local).len(),
-            service_label(row.socket).chars().count(),
-            user.chars().count(),
-            pid_len,
-            name.chars().count(),
-        ];
-        for (w, c) in widths.iter_mut().zip(cells) {
-            *w = (*w).max(c);
-        }
-    }
-
-    if opts.header {
-        if opts.color {
-            out.write_all(BOLD.as_bytes())?;
-        }
-        for (i, h) in HEADERS.iter().enumerate() {
-            out.write_all(h.as_bytes())?;
-            if i + 1 < HEADERS.len() {
-                pad(out, widths[i] - h.len() + 2)?;
-            }
-        }
-        if opts.color {
-            out.write_all(RESET.as_bytes())?;
-        }
-        out.write_all(b"\n")?;
-    }
-    for row in &rows {
-        let s = row.socket;
         let (name, user) = owner_cells(row);
         pid_buf.clear();
         match row.owner {
@@ -216,30 +231,101 @@ pub fn write<W: Write>(out: &mut W, snap: &Snapshot, opts: TableOptions) -> io::
             }
             None => pid_buf.push('-'),
         }
-        let dim = |on: bool| (opts.color && on).then_some(DIM);
-        write_cell(out, s.proto.as_str(), widths[0], None)?;
-        write_cell(out, &arena[row.local.clone()], widths[1], None)?;
-        write_cell(out, &arena[row.remote.clone()], widths[2], None)?;
-        write_cell(
-            out,
-            s.state.label(),
-            widths[3],
-            state_color(s.state).filter(|_| opts.color),
-        )?;
-        write_cell(out, class_label(&s.local), widths[4], None)?;
-        write_cell(out, service_label(s), widths[5], None)?;
-        write_cell(out, user, widths[6], dim(row.owner.is_none()))?;
-        write_cell(out, &pid_buf, widths[7], dim(row.owner.is_none()))?;
-        if opts.color && row.owner.is_none() {
-            out.write_all(DIM.as_bytes())?;
-            out.write_all(name.as_bytes())?;
+        let (cells, n) = collect_cells(row, &arena, &pid_buf, name, user);
+        for (w, c) in widths.iter_mut().zip(&cells[..n]) {
+            *w = (*w).max(c.chars().count());
+        }
+    }
+
+    if opts.header {
+        if opts.color {
+            out.write_all(BOLD.as_bytes())?;
+        }
+        for (i, h) in headers.iter().enumerate() {
+            out.write_all(h.as_bytes())?;
+            if i + 1 < headers.len() {
+                pad(out, widths[i] - h.len() + 2)?;
+            }
+        }
+        if opts.color {
             out.write_all(RESET.as_bytes())?;
-        } else {
-            out.write_all(name.as_bytes())?;
+        }
+        out.write_all(b"\n")?;
+    }
+    let state_col = 3;
+    let owner_cols = headers.len() - 3;
+    for row in &rows {
+        let (name, user) = owner_cells(row);
+        pid_buf.clear();
+        match row.owner {
+            Some(pid) => {
+                let _ = write!(pid_buf, "{pid}");
+            }
+            None => pid_buf.push('-'),
+        }
+        let (cells, n) = collect_cells(row, &arena, &pid_buf, name, user);
+        let last = n - 1;
+        for (i, cell) in cells[..n].iter().enumerate() {
+            let color = if !opts.color {
+                None
+            } else if i == state_col {
+                state_color(row.socket.state)
+            } else if i >= owner_cols && row.owner.is_none() {
+                Some(DIM)
+            } else {
+                None
+            };
+            if i == last {
+                match color {
+                    Some(c) => {
+                        out.write_all(c.as_bytes())?;
+                        out.write_all(cell.as_bytes())?;
+                        out.write_all(RESET.as_bytes())?;
+                    }
+                    None => out.write_all(cell.as_bytes())?,
+                }
+            } else {
+                write_cell(out, cell, widths[i], color)?;
+            }
         }
         out.write_all(b"\n")?;
     }
     Ok(())
+}
+
+/// The most columns a row has (the base ones plus the `--info` ones).
+const MAX_COLUMNS: usize = HEADERS.len() + INFO_HEADERS.len();
+
+/// The cells of one row, in column order, on the stack: no allocation per row.
+fn collect_cells<'a>(
+    row: &Row<'a>,
+    arena: &'a str,
+    pid: &'a str,
+    name: &'a str,
+    user: &'a str,
+) -> ([&'a str; MAX_COLUMNS], usize) {
+    let s = row.socket;
+    let mut cells = [""; MAX_COLUMNS];
+    let mut n = 0;
+    let mut push = |c: &'a str| {
+        cells[n] = c;
+        n += 1;
+    };
+    push(s.proto.as_str());
+    push(&arena[row.local.clone()]);
+    push(&arena[row.remote.clone()]);
+    push(s.state.label());
+    if let Some(info) = &row.info {
+        for r in info {
+            push(&arena[r.clone()]);
+        }
+    }
+    push(class_label(&s.local));
+    push(service_label(s));
+    push(user);
+    push(pid);
+    push(name);
+    (cells, n)
 }
 
 #[cfg(test)]
@@ -319,6 +405,7 @@ mod tests {
             TableOptions {
                 header: true,
                 color: false,
+                info: false,
             },
         );
         let lines: Vec<&str> = text.lines().collect();
@@ -345,6 +432,7 @@ mod tests {
             TableOptions {
                 header: false,
                 color: false,
+                info: false,
             },
         );
         assert_eq!(text.lines().count(), 3);
@@ -359,6 +447,7 @@ mod tests {
             TableOptions {
                 header: true,
                 color: false,
+                info: false,
             },
         );
         assert!(!plain.contains('\x1b'));
@@ -367,9 +456,46 @@ mod tests {
             TableOptions {
                 header: true,
                 color: true,
+                info: false,
             },
         );
         assert!(coloured.contains(GREEN) && coloured.contains(BOLD));
+    }
+
+    #[test]
+    fn info_columns_come_after_state() {
+        let mut snap = sample("x");
+        snap.sockets[1].tcp = Some(crate::model::TcpInfo {
+            rtt_us: Some(1500),
+            cwnd: Some(10),
+            retransmits: Some(0),
+            total_retransmits: Some(2),
+            recv_queue: Some(0),
+            send_queue: Some(3),
+            congestion: Some("cubic".into()),
+            ..Default::default()
+        });
+        let text = render(
+            &snap,
+            TableOptions {
+                header: true,
+                color: false,
+                info: true,
+            },
+        );
+        let header = text.lines().next().unwrap();
+        assert!(header.find("STATE").unwrap() < header.find("RTT-MS").unwrap());
+        assert!(header.find("CC").unwrap() < header.find("CLASS").unwrap());
+        let row = text.lines().find(|l| l.contains("10.0.0.9:443")).unwrap();
+        assert!(
+            row.contains("1.50") && row.contains("0/2") && row.contains("cubic"),
+            "{row}"
+        );
+        let listener_row = text.lines().nth(1).unwrap();
+        assert!(
+            listener_row.contains("  -  "),
+            "no internals: dashes: {listener_row}"
+        );
     }
 
     #[test]
@@ -381,7 +507,8 @@ mod tests {
                 &s,
                 TableOptions {
                     header: true,
-                    color: false
+                    color: false,
+                    info: false,
                 }
             ),
             ""

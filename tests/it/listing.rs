@@ -265,3 +265,38 @@ fn is_root() -> bool {
     // SAFETY: geteuid has no preconditions.
     unsafe { libc::geteuid() == 0 }
 }
+
+#[test]
+fn info_reports_tcp_internals_of_a_real_transfer() {
+    use std::io::{Read, Write};
+    let l = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = l.local_addr().unwrap().port();
+    let mut client = TcpStream::connect(("127.0.0.1", port)).unwrap();
+    let cport = client.local_addr().unwrap().port();
+    let (mut server, _) = l.accept().unwrap();
+    let payload = vec![7u8; 200_000];
+    let writer = std::thread::spawn(move || {
+        client.write_all(&payload).unwrap();
+        client
+    });
+    let mut got = vec![0u8; 200_000];
+    server.read_exact(&mut got).unwrap();
+    let _client = writer.join().unwrap();
+    let udp = UdpSocket::bind("127.0.0.1:0").unwrap();
+
+    let doc = json(&["-i"]);
+    let sender = conn(&doc, cport, port)[0]
+        .tcp
+        .clone()
+        .expect("tcp object with --info");
+    assert!(sender.bytes_acked.unwrap() >= 200_000, "{sender:?}");
+    assert!(sender.cwnd.unwrap() > 0);
+    assert!(sender.rtt_us.is_some() && sender.congestion.is_some());
+    let receiver = conn(&doc, port, cport)[0].tcp.clone().unwrap();
+    assert!(receiver.bytes_received.unwrap() >= 200_000, "{receiver:?}");
+    assert_eq!(receiver.recv_queue, Some(0), "everything was read");
+    let u = listener(&doc, udp.local_addr().unwrap().port());
+    assert_eq!(u[0].tcp, None, "no tcp object for UDP");
+    // Without --info there is none either.
+    assert_eq!(conn(&json(&[]), cport, port)[0].tcp, None);
+}

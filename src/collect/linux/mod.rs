@@ -18,7 +18,7 @@ use std::time::SystemTime;
 use self::netlink::{AF_INET, AF_INET6, DiagSocket, DumpError, DumpRequest, NetlinkError};
 use super::{CollectError, EndpointMaker, Query};
 use crate::filter::Filter;
-use crate::model::{Proto, Snapshot, Socket, SocketState, Warning};
+use crate::model::{Proto, Snapshot, Socket, SocketState, TcpInfo, Warning};
 use crate::ports::EphemeralRange;
 
 /// What root-less users need to see every owner.
@@ -29,7 +29,7 @@ pub const PERMISSION_HINT: &str =
 pub const FORCE_PROCNET_ENV: &str = "SOCKSCOPE_FORCE_PROCNET";
 
 /// A socket as the kernel describes it, before interpretation.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct KernelSocket {
     /// Protocol of the table or dump it came from.
     pub proto: Proto,
@@ -43,6 +43,12 @@ pub struct KernelSocket {
     pub uid: u32,
     /// Socket inode; 0 when no file refers to it.
     pub inode: u64,
+    /// Bytes waiting to be read (for a listener: connections waiting for accept).
+    pub recv_queue: u32,
+    /// Bytes not yet acknowledged (for a listener: the backlog limit).
+    pub send_queue: u32,
+    /// TCP internals, when they were asked for and the kernel sent them.
+    pub info: Option<Box<crate::model::TcpInfo>>,
 }
 
 // Kernel TCP state numbers (include/net/tcp_states.h).
@@ -93,7 +99,7 @@ fn ephemeral_range() -> EphemeralRange {
 
 /// The (family, protocol) dumps `filter` needs. IPv4-only still dumps IPv6 sockets, because a
 /// dual-stack socket can carry an IPv4-mapped address that counts as IPv4.
-fn dumps(filter: &Filter) -> Vec<DumpRequest> {
+fn dumps(filter: &Filter, info: bool) -> Vec<DumpRequest> {
     let mut out = Vec::with_capacity(4);
     let bytecode = bytecode::for_ports(filter);
     for proto in [Proto::Tcp, Proto::Udp] {
@@ -112,6 +118,7 @@ fn dumps(filter: &Filter) -> Vec<DumpRequest> {
                 proto,
                 states,
                 bytecode: bytecode.clone(),
+                info: info && proto == Proto::Tcp,
             });
         }
     }
@@ -138,9 +145,10 @@ fn read_procnet(req: &DumpRequest, out: &mut Vec<KernelSocket>) -> Result<usize,
 /// Gets the raw sockets, from netlink when possible, else from `/proc/net`.
 fn kernel_sockets(
     filter: &Filter,
+    info: bool,
     warnings: &mut Vec<Warning>,
 ) -> Result<Vec<KernelSocket>, CollectError> {
-    let requests = dumps(filter);
+    let requests = dumps(filter, info);
     let mut out = Vec::new();
     let forced = std::env::var_os(FORCE_PROCNET_ENV).is_some_and(|v| !v.is_empty());
     let mut diag = if forced {
@@ -215,8 +223,8 @@ fn libc_eopnotsupp() -> i32 {
     rustix::io::Errno::OPNOTSUPP.raw_os_error()
 }
 
-/// Interprets a kernel socket. `None` for an unknown state.
-fn to_socket(k: &KernelSocket, maker: &EndpointMaker) -> Option<Socket> {
+/// Interprets a kernel socket. `None` for an unknown state. `info` adds the TCP internals.
+fn to_socket(k: &KernelSocket, maker: &EndpointMaker, info: bool) -> Option<Socket> {
     let state = kernel_state(k.proto, k.state)?;
     let (laddr, family) = EndpointMaker::normalise(k.local.0);
     let (raddr, _) = EndpointMaker::normalise(k.remote.0);
@@ -234,7 +242,11 @@ fn to_socket(k: &KernelSocket, maker: &EndpointMaker) -> Option<Socket> {
         inode: Some(k.inode),
         uid: Some(k.uid),
         owners: None,
-        tcp: None,
+        tcp: (info && k.proto == Proto::Tcp).then(|| TcpInfo {
+            send_queue: Some(k.send_queue),
+            recv_queue: Some(k.recv_queue),
+            ..k.info.as_deref().cloned().unwrap_or_default()
+        }),
     })
 }
 
@@ -248,7 +260,7 @@ pub fn snapshot(query: &Query) -> Result<Snapshot, CollectError> {
     // The fd walk and the dump are independent; run them side by side.
     let (kernel, owner_map) = std::thread::scope(|s| {
         let walker = query.owners.then(|| s.spawn(|| owners::scan(threads)));
-        let kernel = kernel_sockets(&query.filter, &mut warnings);
+        let kernel = kernel_sockets(&query.filter, query.info, &mut warnings);
         let owner_map = walker.map(|w| w.join());
         (kernel, owner_map)
     });
@@ -274,7 +286,7 @@ pub fn snapshot(query: &Query) -> Result<Snapshot, CollectError> {
     let mut unknown_states = 0usize;
     let mut hidden = 0usize;
     for k in &kernel {
-        let Some(mut socket) = to_socket(k, &maker) else {
+        let Some(mut socket) = to_socket(k, &maker, query.info) else {
             unknown_states += 1;
             continue;
         };
@@ -364,12 +376,16 @@ mod tests {
             udp: false,
             ..Filter::default()
         };
-        let d = dumps(&f);
+        let d = dumps(&f, false);
         assert_eq!(d.len(), 2);
         let f = Filter {
             ipv4: false,
             ..Filter::default()
         };
-        assert!(dumps(&f).iter().all(|r| r.family == AF_INET6));
+        assert!(
+            dumps(&f, true)
+                .iter()
+                .all(|r| r.family == AF_INET6 && r.info == (r.proto == Proto::Tcp))
+        );
     }
 }

@@ -14,7 +14,7 @@ use rustix::net::netlink::{self, SocketAddrNetlink};
 use rustix::net::{AddressFamily, RecvFlags, SendFlags, SocketFlags, SocketType};
 
 use super::KernelSocket;
-use crate::model::Proto;
+use crate::model::{Proto, TcpInfo};
 
 const NLMSG_HDRLEN: usize = 16;
 const NLMSG_ERROR: u16 = 2;
@@ -48,7 +48,13 @@ pub struct DumpRequest {
     pub states: u32,
     /// An `INET_DIAG_REQ_BYTECODE` program (see [`super::bytecode`]), if any.
     pub bytecode: Option<Vec<u8>>,
+    /// Also ask for TCP internals (`INET_DIAG_INFO`) and the congestion algorithm.
+    pub info: bool,
 }
+
+/// Attribute types in a dump answer (`enum inet_diag_attr`).
+const INET_DIAG_INFO: u16 = 2;
+const INET_DIAG_CONG: u16 = 4;
 
 impl DumpRequest {
     /// The request message: `nlmsghdr` + `inet_diag_req_v2` (+ the bytecode attribute), in
@@ -68,7 +74,12 @@ impl DumpRequest {
             Proto::Tcp => IPPROTO_TCP,
             Proto::Udp => IPPROTO_UDP,
         };
-        req[2] = 0; // idiag_ext: no extensions requested
+        // idiag_ext: bit (attribute type - 1) asks for that attribute.
+        req[2] = if self.info {
+            (1 << (INET_DIAG_INFO - 1)) | (1 << (INET_DIAG_CONG - 1))
+        } else {
+            0
+        };
         req[4..8].copy_from_slice(&self.states.to_ne_bytes());
         // inet_diag_sockid stays zero: ports and addresses are wildcards in a dump; the cookie
         // must be INET_DIAG_NOCOOKIE (all ones) to mean "none".
@@ -136,6 +147,63 @@ fn addr_at(b: &[u8], at: usize, family: u8) -> Option<IpAddr> {
     }
 }
 
+/// Reads a `u32` at `at` if the buffer is long enough. Older kernels send a shorter `tcp_info`:
+/// a field past the end is simply unknown.
+fn opt_u32(b: &[u8], at: usize) -> Option<u32> {
+    Some(u32::from_ne_bytes(b.get(at..at + 4)?.try_into().ok()?))
+}
+
+fn opt_u64(b: &[u8], at: usize) -> Option<u64> {
+    Some(u64::from_ne_bytes(b.get(at..at + 8)?.try_into().ok()?))
+}
+
+/// Decodes `struct tcp_info` of any length: each field is read only if the kernel sent it.
+/// Offsets from `include/uapi/linux/tcp.h`.
+pub fn parse_tcp_info(b: &[u8]) -> TcpInfo {
+    TcpInfo {
+        retransmits: b.get(2).map(|&r| u32::from(r)),
+        rtt_us: opt_u32(b, 68),
+        rttvar_us: opt_u32(b, 72),
+        cwnd: opt_u32(b, 80),
+        total_retransmits: opt_u32(b, 100),
+        bytes_acked: opt_u64(b, 120),
+        bytes_received: opt_u64(b, 128),
+        bytes_sent: opt_u64(b, 200),
+        ..TcpInfo::default()
+    }
+}
+
+/// Walks the attributes after an `inet_diag_msg`, keeping `tcp_info` and the congestion
+/// algorithm. A malformed attribute ends the walk; it never drops the socket.
+fn parse_attributes(mut attrs: &[u8]) -> Option<TcpInfo> {
+    let mut info: Option<TcpInfo> = None;
+    let mut congestion = None;
+    while attrs.len() >= 4 {
+        let len = usize::from(u16_at(attrs, 0));
+        let kind = u16_at(attrs, 2);
+        if len < 4 || len > attrs.len() {
+            break;
+        }
+        let payload = &attrs[4..len];
+        match kind {
+            INET_DIAG_INFO => info = Some(parse_tcp_info(payload)),
+            INET_DIAG_CONG => {
+                let name = payload.split(|&c| c == 0).next().unwrap_or(&[]);
+                congestion = Some(String::from_utf8_lossy(name).into_owned());
+            }
+            _ => {}
+        }
+        let next = (len + 3) & !3;
+        attrs = attrs.get(next..).unwrap_or(&[]);
+    }
+    if info.is_none() && congestion.is_none() {
+        return None;
+    }
+    let mut info = info.unwrap_or_default();
+    info.congestion = congestion;
+    Some(info)
+}
+
 /// Decodes one `inet_diag_msg` (the payload after `nlmsghdr`, attributes may follow).
 pub fn parse_diag_msg(proto: Proto, payload: &[u8]) -> Result<KernelSocket, NetlinkError> {
     if payload.len() < DIAG_MSG_LEN {
@@ -157,6 +225,9 @@ pub fn parse_diag_msg(proto: Proto, payload: &[u8]) -> Result<KernelSocket, Netl
         remote: (remote, be16_at(payload, 6)),
         uid: u32_at(payload, 64),
         inode: u64::from(u32_at(payload, 68)),
+        recv_queue: u32_at(payload, 56),
+        send_queue: u32_at(payload, 60),
+        info: parse_attributes(&payload[DIAG_MSG_LEN..]).map(Box::new),
     })
 }
 
@@ -354,6 +425,7 @@ mod tests {
             proto: Proto::Udp,
             states: 0xfff,
             bytecode: None,
+            info: false,
         }
         .encode(7);
         assert_eq!(r.len(), 72);
@@ -369,9 +441,14 @@ mod tests {
             proto: Proto::Tcp,
             states: 1 << 10,
             bytecode: Some(vec![1, 4, 4, 0]),
+            info: true,
         }
         .encode(1);
         assert_eq!(u32_at(&with_bc, 0), 80);
+        assert_eq!(
+            with_bc[18], 0b1010,
+            "INET_DIAG_INFO and INET_DIAG_CONG requested"
+        );
         assert_eq!(&with_bc[72..80], &[8, 0, 1, 0, 1, 4, 4, 0]);
     }
 
@@ -387,6 +464,80 @@ mod tests {
         assert_eq!(got[0].local, ("127.0.0.1".parse().unwrap(), 8080));
         assert_eq!(got[0].remote.1, 40000);
         assert_eq!((got[0].state, got[0].inode, got[0].uid), (10, 4242, 1000));
+    }
+
+    fn tcp_info_bytes(len: usize) -> Vec<u8> {
+        let mut b = vec![0u8; len];
+        let mut put32 = |at: usize, v: u32| {
+            if at + 4 <= len {
+                b[at..at + 4].copy_from_slice(&v.to_ne_bytes());
+            }
+        };
+        put32(68, 1500);
+        put32(72, 250);
+        put32(80, 10);
+        put32(100, 3);
+        let mut b2 = b.clone();
+        for (at, v) in [(120usize, 1_000u64), (128, 2_000), (200, 3_000)] {
+            if at + 8 <= len {
+                b2[at..at + 8].copy_from_slice(&v.to_ne_bytes());
+            }
+        }
+        if len > 2 {
+            b2[2] = 1;
+        }
+        b2
+    }
+
+    #[test]
+    fn tcp_info_of_every_length_parses() {
+        let full = parse_tcp_info(&tcp_info_bytes(232));
+        assert_eq!(full.rtt_us, Some(1500));
+        assert_eq!(full.rttvar_us, Some(250));
+        assert_eq!(full.cwnd, Some(10));
+        assert_eq!(full.retransmits, Some(1));
+        assert_eq!(full.total_retransmits, Some(3));
+        assert_eq!(
+            (full.bytes_acked, full.bytes_received, full.bytes_sent),
+            (Some(1000), Some(2000), Some(3000))
+        );
+        // A kernel from before bytes_sent existed (4.x) sends 160 bytes.
+        let old = parse_tcp_info(&tcp_info_bytes(160));
+        assert_eq!((old.bytes_acked, old.bytes_sent), (Some(1000), None));
+        // The oldest layouts stop before the byte counters.
+        let older = parse_tcp_info(&tcp_info_bytes(104));
+        assert_eq!(
+            (older.total_retransmits, older.bytes_acked),
+            (Some(3), None)
+        );
+        for len in 0..300 {
+            let _ = parse_tcp_info(&tcp_info_bytes(len));
+        }
+    }
+
+    #[test]
+    fn attributes_carry_info_and_congestion_and_short_ones_do_not_drop_the_socket() {
+        let mut p = diag_v4(1, 7);
+        p.truncate(DIAG_MSG_LEN);
+        let info = tcp_info_bytes(104);
+        p.extend_from_slice(&((4 + info.len()) as u16).to_ne_bytes());
+        p.extend_from_slice(&INET_DIAG_INFO.to_ne_bytes());
+        p.extend_from_slice(&info);
+        p.extend_from_slice(&10u16.to_ne_bytes());
+        p.extend_from_slice(&INET_DIAG_CONG.to_ne_bytes());
+        p.extend_from_slice(b"cubic\0\0\0");
+        let s = parse_diag_msg(Proto::Tcp, &p).unwrap();
+        let info = s.info.unwrap();
+        assert_eq!(info.rtt_us, Some(1500));
+        assert_eq!(info.congestion.as_deref(), Some("cubic"));
+        // A truncated or lying attribute header: the socket survives, without internals.
+        for cut in DIAG_MSG_LEN..p.len() {
+            let s = parse_diag_msg(Proto::Tcp, &p[..cut]).unwrap();
+            assert_eq!(s.inode, 7);
+        }
+        let mut bad = p.clone();
+        bad[DIAG_MSG_LEN..DIAG_MSG_LEN + 2].copy_from_slice(&u16::MAX.to_ne_bytes());
+        assert!(parse_diag_msg(Proto::Tcp, &bad).unwrap().info.is_none());
     }
 
     #[test]

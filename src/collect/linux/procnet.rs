@@ -68,7 +68,10 @@ fn parse_line(line: &[u8], proto: Proto) -> Option<KernelSocket> {
     let local = endpoint(fields.next()?)?;
     let remote = endpoint(fields.next()?)?;
     let state = u8::try_from(hex_u32(fields.next()?)?).ok()?;
-    let _queues = fields.next()?;
+    let queues = fields.next()?;
+    let colon = queues.iter().position(|&c| c == b':')?;
+    let send_queue = hex_u32(&queues[..colon])?;
+    let recv_queue = hex_u32(&queues[colon + 1..])?;
     let _timer = fields.next()?;
     let _retransmits = fields.next()?;
     let uid = u32::try_from(dec_u64(fields.next()?)?).ok()?;
@@ -81,6 +84,9 @@ fn parse_line(line: &[u8], proto: Proto) -> Option<KernelSocket> {
         state,
         uid,
         inode,
+        recv_queue,
+        send_queue,
+        info: None,
     })
 }
 
@@ -108,7 +114,7 @@ mod tests {
     // 127.0.0.1:8080, an established pair and a time-wait socket.
     const TCP: &str = "  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode
    0: 0100007F:1F90 00000000:0000 0A 00000000:00000000 00:00000000 00000000  1000        0 81234 1 0000000000000000 100 0 0 10 0
-   1: 0100007F:1F90 0100007F:A0F2 01 00000000:00000000 00:00000000 00000000     0        0 81240 1 0000000000000000 20 4 30 10 -1
+   1: 0100007F:1F90 0100007F:A0F2 01 00000010:00000200 00:00000000 00000000     0        0 81240 1 0000000000000000 20 4 30 10 -1
    2: 0100007F:A0F2 0100007F:1F90 06 00000000:00000000 03:00001770 00000000     0        0 0 3 0000000000000000
 ";
     const TCP6: &str = "  sl  local_address                         remote_address                        st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode
@@ -130,7 +136,9 @@ mod tests {
         assert_eq!(out[0].local, (lo, 8080));
         assert_eq!(out[0].remote, ("0.0.0.0".parse().unwrap(), 0));
         assert_eq!((out[0].state, out[0].uid, out[0].inode), (10, 1000, 81234));
+        assert_eq!((out[0].send_queue, out[0].recv_queue), (0, 0));
         assert_eq!(out[1].remote, (lo, 41202));
+        assert_eq!((out[1].send_queue, out[1].recv_queue), (16, 512));
         assert_eq!((out[2].state, out[2].inode), (6, 0));
     }
 
