@@ -67,6 +67,9 @@ pub enum Command {
     /// Signal every process that owns a socket bound to a port (asks first on a terminal).
     #[command(after_long_help = KILL_EXAMPLES)]
     Kill(KillArgs),
+    /// Live dashboard: sockets, owners, states and per-connection throughput, refreshed.
+    #[command(after_long_help = TOP_EXAMPLES)]
+    Top(TopArgs),
     /// Write the man pages into DIR (for packagers; the pages in man/ are made with it).
     #[command(hide = true)]
     GenerateMan {
@@ -95,6 +98,57 @@ Examples:
 It never signals PID 1, itself or its parent. Without a terminal it needs --yes.
 Exit status: 0 when every target was signalled (and, with --wait, exited), 1 when nothing owns
 the port, 2 otherwise (refused, permission denied, still running, bad input).";
+
+const TOP_EXAMPLES: &str = "\
+Examples:
+  sockscope top                    every socket, refreshed every second
+  sockscope top -t --sport 443     only TCP on local port 443
+  sockscope top --interval 0.5     refresh twice a second
+
+Keys: arrows or j/k move, / filters, s/S sort (F1-F10 pick a column), t u l 4 6 toggle,
+Enter shows details, K signals the owner (asks first), space pauses, ? help, q quits.";
+
+/// Flags of `sockscope top`.
+#[derive(Debug, Clone, Args)]
+pub struct TopArgs {
+    /// Only TCP (default: TCP and UDP; `t` toggles it live).
+    #[arg(short = 't', long)]
+    pub tcp: bool,
+
+    /// Only UDP (`u` toggles it live).
+    #[arg(short = 'u', long)]
+    pub udp: bool,
+
+    /// Only IPv4 (`4` toggles it live).
+    #[arg(short = '4', long)]
+    pub ipv4: bool,
+
+    /// Only IPv6 (`6` toggles it live).
+    #[arg(short = '6', long)]
+    pub ipv6: bool,
+
+    /// Only TCP listeners and unconnected UDP sockets (`l` toggles it live).
+    #[arg(short = 'l', long)]
+    pub listening: bool,
+
+    /// Seconds between refreshes (0.1 to 3600).
+    #[arg(long, value_name = "SECS", default_value = "1", value_parser = parse_interval)]
+    pub interval: f64,
+
+    /// Filters (applied to every refresh).
+    #[command(flatten)]
+    pub filters: FilterArgs,
+}
+
+fn parse_interval(text: &str) -> Result<f64, String> {
+    let secs = parse_seconds(text)?;
+    if !(0.1..=3600.0).contains(&secs) {
+        return Err(format!(
+            "an interval of {text} seconds is out of range (0.1 to 3600)"
+        ));
+    }
+    Ok(secs)
+}
 
 /// Filters shared by the listing, `who` and `kill`. Long names only, so they never clash with
 /// the short flags each command has.

@@ -7,7 +7,7 @@
 use std::io::IsTerminal;
 use std::time::Duration;
 
-use crate::cli::{Cli, ColorChoice, Command, FilterArgs, KillArgs, ListArgs, WhoArgs};
+use crate::cli::{Cli, ColorChoice, Command, FilterArgs, KillArgs, ListArgs, TopArgs, WhoArgs};
 use crate::filter::{Filter, StateSet, UserSpec};
 use crate::kill::Signal;
 use crate::model::SocketState;
@@ -33,6 +33,11 @@ pub enum Action {
     },
     /// Signal their owners.
     Kill(KillSettings),
+    /// Show them live.
+    Top {
+        /// Time between refreshes.
+        interval: Duration,
+    },
 }
 
 /// Resolved settings of `kill`.
@@ -139,6 +144,7 @@ impl Config {
             None => Config::list(&cli.list),
             Some(Command::Who(args)) => Config::who(args),
             Some(Command::Kill(args)) => Config::kill(args),
+            Some(Command::Top(args)) => Config::top(args),
             Some(Command::GenerateMan { .. }) => {
                 Err("generate-man is handled before configuration".to_owned())
             }
@@ -211,6 +217,24 @@ impl Config {
         if args.json {
             config.output = OutputMode::Json;
         }
+        Ok(config)
+    }
+
+    /// Resolves `top`'s flags. The dashboard always looks up owners and TCP internals (for the
+    /// rates).
+    pub fn top(args: &TopArgs) -> Result<Config, String> {
+        let mut filter = Filter::default();
+        select(&mut filter, args.tcp, args.udp, args.ipv4, args.ipv6);
+        if args.listening {
+            filter.states = filter.states.and(StateSet::of(&[
+                SocketState::Listen,
+                SocketState::Unconnected,
+            ]));
+        }
+        apply_filters(&mut filter, &args.filters)?;
+        let interval = Duration::from_secs_f64(args.interval);
+        let mut config = Config::base(Action::Top { interval }, filter, ColorChoice::Auto);
+        config.info = true;
         Ok(config)
     }
 

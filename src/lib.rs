@@ -16,3 +16,4 @@ pub mod model;
 pub mod output;
 pub mod ports;
 pub mod sanitize;
+pub mod tui;

@@ -103,6 +103,15 @@ fn is_broken_pipe(err: &anyhow::Error) -> bool {
 }
 
 fn run(config: &Config) -> anyhow::Result<Exit> {
+    if let Action::Top { interval } = config.action {
+        let query = Query {
+            filter: config.filter.clone(),
+            owners: config.owners,
+            info: config.info,
+        };
+        sockscope::tui::run(query, interval).context("dashboard")?;
+        return Ok(Exit::Found);
+    }
     let snap = collect::snapshot(&Query {
         filter: config.filter.clone(),
         owners: config.owners,
@@ -141,6 +150,7 @@ fn run(config: &Config) -> anyhow::Result<Exit> {
                 .context("cannot write output")?,
         ),
         (Action::Kill(settings), _) => run_kill(&snap, config, settings, &mut out)?,
+        (Action::Top { .. }, _) => Exit::Found,
     };
     out.flush().context("cannot write output")?;
     Ok(exit)

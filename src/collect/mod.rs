@@ -73,6 +73,37 @@ pub fn snapshot(query: &Query) -> Result<Snapshot, CollectError> {
     }
 }
 
+/// Repeated snapshots for a long-running view (the dashboard). It keeps what it can between
+/// calls — on Linux the owner map and process details, rescanned only when new sockets appear or
+/// the map grows old — so a steady state costs little. Until a rescan, a new socket's owners are
+/// unknown (`None`).
+#[derive(Default)]
+pub struct Collector {
+    #[cfg(target_os = "linux")]
+    cache: linux::OwnerCache,
+}
+
+impl Collector {
+    /// A collector with nothing cached yet.
+    pub fn new() -> Collector {
+        Collector::default()
+    }
+
+    /// Takes a snapshot, reusing what was cached.
+    pub fn snapshot(&mut self, query: &Query) -> Result<Snapshot, CollectError> {
+        #[cfg(target_os = "linux")]
+        {
+            let mut snap = self.cache.snapshot(query)?;
+            finish(&mut snap, &query.filter);
+            Ok(snap)
+        }
+        #[cfg(not(target_os = "linux"))]
+        {
+            snapshot(query)
+        }
+    }
+}
+
 /// Whether this OS can resolve user names to UIDs (so an unknown name is an error).
 pub const CAN_RESOLVE_USERS: bool = cfg!(unix);
 

@@ -24,7 +24,7 @@ fn man_pages_render_without_groff_warnings() {
         );
         pages += 1;
     }
-    assert_eq!(pages, 3, "sockscope.1, sockscope-who.1, sockscope-kill.1");
+    assert_eq!(pages, 4, "sockscope.1 and the who, kill and top pages");
 }
 
 #[test]
@@ -37,7 +37,12 @@ fn generate_man_writes_the_checked_in_pages() {
         .unwrap();
     assert_eq!(out.status.code(), Some(0));
     let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("man");
-    for name in ["sockscope.1", "sockscope-who.1", "sockscope-kill.1"] {
+    for name in [
+        "sockscope.1",
+        "sockscope-who.1",
+        "sockscope-kill.1",
+        "sockscope-top.1",
+    ] {
         assert_eq!(
             std::fs::read(tmp.join(name)).unwrap(),
             std::fs::read(dir.join(name)).unwrap(),

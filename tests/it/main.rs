@@ -16,5 +16,7 @@ mod filters;
 mod honesty;
 /// Every kind of socket is found with the right proto, family, state, port and owners.
 mod listing;
+/// The dashboard in a real terminal (tmux): a listener appears, / narrows, q, SIGTERM, Ctrl-C.
+mod top;
 /// `who` and `kill` against real processes: every owner, -t, dry run, --yes, refusals, a pty.
 mod who_kill;

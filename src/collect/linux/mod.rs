@@ -10,10 +10,12 @@ pub mod owners;
 pub mod process;
 pub mod procnet;
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::io;
 use std::net::IpAddr;
-use std::time::SystemTime;
+use std::time::{Duration, Instant, SystemTime};
+
+use self::owners::OwnerMap;
 
 use self::netlink::{AF_INET, AF_INET6, DiagSocket, DumpError, DumpRequest, NetlinkError};
 use super::{CollectError, EndpointMaker, Query};
@@ -250,16 +252,23 @@ fn to_socket(k: &KernelSocket, maker: &EndpointMaker, info: bool) -> Option<Sock
     })
 }
 
-/// Takes a Linux snapshot.
+fn scan_error(what: &str, source: io::Error) -> CollectError {
+    CollectError::Io {
+        what: what.to_owned(),
+        source,
+    }
+}
+
+fn threads() -> usize {
+    std::thread::available_parallelism().map_or(1, |n| n.get())
+}
+
+/// Takes a Linux snapshot. The fd walk and the dump are independent, so they run side by side.
 pub fn snapshot(query: &Query) -> Result<Snapshot, CollectError> {
     let taken_at = SystemTime::now();
-    let maker = EndpointMaker::new(ephemeral_range());
     let mut warnings = Vec::new();
-    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
-
-    // The fd walk and the dump are independent; run them side by side.
     let (kernel, owner_map) = std::thread::scope(|s| {
-        let walker = query.owners.then(|| s.spawn(|| owners::scan(threads)));
+        let walker = query.owners.then(|| s.spawn(|| owners::scan(threads())));
         let kernel = kernel_sockets(&query.filter, query.info, &mut warnings);
         let owner_map = walker.map(|w| w.join());
         (kernel, owner_map)
@@ -268,24 +277,48 @@ pub fn snapshot(query: &Query) -> Result<Snapshot, CollectError> {
     let owner_map = match owner_map {
         None => None,
         Some(Ok(Ok(map))) => Some(map),
-        Some(Ok(Err(source))) => {
-            return Err(CollectError::Io {
-                what: "/proc".to_owned(),
-                source,
-            });
-        }
+        Some(Ok(Err(source))) => return Err(scan_error("/proc", source)),
         Some(Err(_)) => {
-            return Err(CollectError::Io {
-                what: "/proc".to_owned(),
-                source: io::Error::other("the owner scan stopped unexpectedly"),
-            });
+            return Err(scan_error(
+                "/proc",
+                io::Error::other("the owner scan stopped unexpectedly"),
+            ));
         }
     };
+    let mut users = process::UserNames::default();
+    Ok(assemble(
+        query,
+        Assembly {
+            taken_at,
+            kernel,
+            owner_map: owner_map.as_ref(),
+            pending: &|_| false,
+            details: &mut |pid| process::details(pid, &mut users),
+            warnings,
+        },
+    ))
+}
 
-    let mut sockets = Vec::with_capacity(kernel.len());
+/// The inputs of [`assemble`].
+struct Assembly<'a> {
+    taken_at: SystemTime,
+    kernel: Vec<KernelSocket>,
+    owner_map: Option<&'a OwnerMap>,
+    /// Inodes the owner map has not seen yet (a cached map between rescans): owners unknown.
+    pending: &'a dyn Fn(u64) -> bool,
+    details: &'a mut dyn FnMut(u32) -> Option<crate::model::Process>,
+    warnings: Vec<Warning>,
+}
+
+/// Turns kernel sockets and an owner map into a snapshot: interpret, filter, attach owners and
+/// the details of the owners that are shown.
+fn assemble(query: &Query, a: Assembly<'_>) -> Snapshot {
+    let maker = EndpointMaker::new(ephemeral_range());
+    let mut warnings = a.warnings;
+    let mut sockets = Vec::with_capacity(a.kernel.len());
     let mut unknown_states = 0usize;
     let mut hidden = 0usize;
-    for k in &kernel {
+    for k in &a.kernel {
         let Some(mut socket) = to_socket(k, &maker, query.info) else {
             unknown_states += 1;
             continue;
@@ -293,9 +326,13 @@ pub fn snapshot(query: &Query) -> Result<Snapshot, CollectError> {
         if !query.filter.matches_socket(&socket) {
             continue;
         }
-        if let Some(map) = &owner_map {
+        if let Some(map) = a.owner_map {
             let pids: Vec<u32> = map.owners(k.inode).collect();
-            socket.owners = if !pids.is_empty() || k.inode == 0 || map.denied == 0 {
+            socket.owners = if !pids.is_empty() || k.inode == 0 {
+                Some(pids)
+            } else if (a.pending)(k.inode) {
+                None
+            } else if map.denied == 0 {
                 Some(pids)
             } else {
                 hidden += 1;
@@ -309,7 +346,7 @@ pub fn snapshot(query: &Query) -> Result<Snapshot, CollectError> {
             "{unknown_states} socket(s) in a kernel state this version does not know were left out"
         )));
     }
-    if let Some(map) = &owner_map
+    if let Some(map) = a.owner_map
         && hidden > 0
     {
         warnings.push(Warning::OwnersHidden {
@@ -318,19 +355,16 @@ pub fn snapshot(query: &Query) -> Result<Snapshot, CollectError> {
             hint: PERMISSION_HINT,
         });
     }
-
     let mut processes = BTreeMap::new();
-    let mut users = process::UserNames::default();
     for pid in sockets.iter().filter_map(|s| s.owners.as_deref()).flatten() {
         if !processes.contains_key(pid)
-            && let Some(p) = process::details(*pid, &mut users)
+            && let Some(p) = (a.details)(*pid)
         {
             processes.insert(*pid, p);
         }
     }
-
-    Ok(Snapshot {
-        taken_at,
+    Snapshot {
+        taken_at: a.taken_at,
         host: rustix::system::uname()
             .nodename()
             .to_string_lossy()
@@ -338,7 +372,83 @@ pub fn snapshot(query: &Query) -> Result<Snapshot, CollectError> {
         sockets,
         processes,
         warnings,
-    })
+    }
+}
+
+/// Owners and process details kept between the snapshots of a long-running view, so a steady
+/// state costs a netlink dump, not a walk of every process's fd table.
+///
+/// The `/proc` walk is redone when the dump shows inodes the last walk did not see (at most every
+/// [`OwnerCache::MIN_RESCAN`]), and in any case every [`OwnerCache::MAX_AGE`], which also catches
+/// sockets passed between processes. Until then a new socket's owners are unknown (`None`).
+#[derive(Default)]
+pub struct OwnerCache {
+    map: Option<OwnerMap>,
+    known: HashSet<u64>,
+    scanned_at: Option<Instant>,
+    details: HashMap<u32, crate::model::Process>,
+    users: process::UserNames,
+}
+
+impl OwnerCache {
+    /// The shortest time between two walks.
+    pub const MIN_RESCAN: Duration = Duration::from_secs(2);
+    /// The longest time a walk's result is used.
+    pub const MAX_AGE: Duration = Duration::from_secs(10);
+
+    /// Takes a snapshot, walking `/proc` only when due.
+    pub fn snapshot(&mut self, query: &Query) -> Result<Snapshot, CollectError> {
+        let taken_at = SystemTime::now();
+        let mut warnings = Vec::new();
+        let kernel = kernel_sockets(&query.filter, query.info, &mut warnings)?;
+        if query.owners && self.rescan_due(&kernel) {
+            let map = owners::scan(threads()).map_err(|e| scan_error("/proc", e))?;
+            self.known = kernel.iter().map(|k| k.inode).chain(map.inodes()).collect();
+            self.map = Some(map);
+            self.scanned_at = Some(Instant::now());
+            self.details.clear();
+        }
+        let OwnerCache {
+            map,
+            known,
+            details,
+            users,
+            ..
+        } = self;
+        let owner_map = if query.owners { map.as_ref() } else { None };
+        Ok(assemble(
+            query,
+            Assembly {
+                taken_at,
+                kernel,
+                owner_map,
+                pending: &|inode| !known.contains(&inode),
+                details: &mut |pid| {
+                    if let Some(p) = details.get(&pid) {
+                        return Some(p.clone());
+                    }
+                    let p = process::details(pid, users)?;
+                    details.insert(pid, p.clone());
+                    Some(p)
+                },
+                warnings,
+            },
+        ))
+    }
+
+    fn rescan_due(&self, kernel: &[KernelSocket]) -> bool {
+        let Some(at) = self.scanned_at else {
+            return true;
+        };
+        let age = at.elapsed();
+        if age >= Self::MAX_AGE {
+            return true;
+        }
+        age >= Self::MIN_RESCAN
+            && kernel
+                .iter()
+                .any(|k| k.inode != 0 && !self.known.contains(&k.inode))
+    }
 }
 
 #[cfg(test)]

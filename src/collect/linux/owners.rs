@@ -25,6 +25,11 @@ pub struct OwnerMap {
 }
 
 impl OwnerMap {
+    /// Every socket inode that has an owner.
+    pub fn inodes(&self) -> impl Iterator<Item = u64> + '_ {
+        self.pairs.iter().map(|&(inode, _)| inode)
+    }
+
     /// The PIDs holding `inode`, ascending.
     pub fn owners(&self, inode: u64) -> impl Iterator<Item = u32> + '_ {
         let start = self.pairs.partition_point(|&(i, _)| i < inode);

@@ -1,0 +1,541 @@
+//! The dashboard's state and everything that changes it. No terminal, no I/O: snapshots and
+//! actions go in, and the renderer reads the result, so all of it is tested without a screen.
+//!
+//! Rows are keyed by the socket's identity (protocol, both ends, and for sockets without a
+//! remote end the inode, since SO_REUSEPORT listeners share an address), so the selection,
+//! the new/closed/changed marks and the throughput history follow a socket across refreshes.
+
+use std::cmp::Ordering;
+use std::collections::{BTreeMap, HashMap, VecDeque};
+use std::time::{Duration, SystemTime};
+
+use crate::filter::Filter;
+use crate::kill::{self, Plan};
+use crate::model::{Family, Process, Proto, Snapshot, Socket, SocketState};
+
+pub use super::action::{Action, Column};
+use super::rows::rates;
+pub use super::rows::{Life, Owner, Row, SocketKey, endpoint_text, human_rate};
+use crate::ports::PortClass;
+use crate::sanitize;
+
+/// How many refreshes a new socket stays highlighted.
+pub const NEW_FOR: u32 = 3;
+/// How many refreshes a closed socket stays visible.
+pub const CLOSED_FOR: u32 = 3;
+/// How many refreshes a state change stays marked.
+pub const CHANGED_FOR: u32 = 3;
+/// Throughput samples kept per socket (for the details sparkline).
+pub const HISTORY: usize = 60;
+
+/// What the keyboard is talking to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Mode {
+    /// Moving around the table.
+    Normal,
+    /// Typing a `/` filter.
+    Filter,
+    /// The `?` help overlay.
+    Help,
+    /// The details pane of the selected socket.
+    Details,
+    /// Asking whether to signal the owners of the selected socket.
+    ConfirmKill(Plan),
+}
+
+/// The `t` `u` `l` `4` `6` switches.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Toggles {
+    /// Show TCP.
+    pub tcp: bool,
+    /// Show UDP.
+    pub udp: bool,
+    /// Only listeners and unconnected UDP.
+    pub listening: bool,
+    /// Show IPv4.
+    pub ipv4: bool,
+    /// Show IPv6.
+    pub ipv6: bool,
+}
+
+impl Default for Toggles {
+    fn default() -> Self {
+        Toggles {
+            tcp: true,
+            udp: true,
+            listening: false,
+            ipv4: true,
+            ipv6: true,
+        }
+    }
+}
+
+/// The header's totals, over the sockets of the last snapshot.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Totals {
+    /// TCP sockets.
+    pub tcp: usize,
+    /// UDP sockets.
+    pub udp: usize,
+    /// TCP sockets per state, in state order.
+    pub tcp_states: BTreeMap<SocketState, usize>,
+    /// Distinct listening ports per class.
+    pub listening: BTreeMap<PortClass, usize>,
+}
+
+/// The whole dashboard state.
+#[derive(Debug)]
+pub struct App {
+    rows: Vec<Row>,
+    index: HashMap<SocketKey, usize>,
+    /// Every row index, sorted; `view` is this, filtered.
+    sorted: Vec<usize>,
+    view: Vec<usize>,
+    selected: usize,
+    selected_key: Option<SocketKey>,
+    offset: usize,
+    page: usize,
+    /// Sort column.
+    pub sort: Column,
+    /// Sort descending.
+    pub descending: bool,
+    /// The `/` filter text.
+    pub filter: String,
+    /// Keyboard mode.
+    pub mode: Mode,
+    /// The switches.
+    pub toggles: Toggles,
+    /// Refreshing paused.
+    pub paused: bool,
+    /// Refresh interval.
+    pub interval: Duration,
+    /// When the last snapshot was taken.
+    pub last_taken: Option<SystemTime>,
+    /// How long the last snapshot took.
+    pub last_cost: Option<Duration>,
+    /// Host name.
+    pub host: String,
+    /// Warnings of the last snapshot.
+    pub warnings: Vec<String>,
+    /// A message for the footer (kill results, errors).
+    pub message: Option<String>,
+    /// Totals for the header.
+    pub totals: Totals,
+    /// Process details of the last snapshot, for `kill`.
+    processes: BTreeMap<u32, Process>,
+    /// Set when the user asked to quit.
+    pub quit: bool,
+}
+
+impl App {
+    /// An empty dashboard refreshing every `interval`.
+    pub fn new(interval: Duration) -> App {
+        App {
+            rows: Vec::new(),
+            index: HashMap::new(),
+            sorted: Vec::new(),
+            view: Vec::new(),
+            selected: 0,
+            selected_key: None,
+            offset: 0,
+            page: 20,
+            sort: Column::Local,
+            descending: false,
+            filter: String::new(),
+            mode: Mode::Normal,
+            toggles: Toggles::default(),
+            paused: false,
+            interval,
+            last_taken: None,
+            last_cost: None,
+            host: String::new(),
+            warnings: Vec::new(),
+            message: None,
+            totals: Totals::default(),
+            processes: BTreeMap::new(),
+            quit: false,
+        }
+    }
+
+    /// The rows that pass the toggles and the filter, in display order.
+    pub fn visible(&self) -> impl ExactSizeIterator<Item = &Row> + '_ {
+        self.view.iter().map(|&i| &self.rows[i])
+    }
+
+    /// How many rows pass the toggles and the filter.
+    pub fn visible_len(&self) -> usize {
+        self.view.len()
+    }
+
+    /// How many rows there are in all (closed ones included).
+    pub fn total_len(&self) -> usize {
+        self.rows.len()
+    }
+
+    /// Position of the selection in the visible rows.
+    pub fn selected(&self) -> usize {
+        self.selected
+    }
+
+    /// The selected row.
+    pub fn selected_row(&self) -> Option<&Row> {
+        self.view.get(self.selected).map(|&i| &self.rows[i])
+    }
+
+    /// The first visible row shown, after [`App::scroll_into_view`].
+    pub fn offset(&self) -> usize {
+        self.offset
+    }
+
+    /// Keeps the selection inside a window of `height` rows and remembers the page size.
+    pub fn scroll_into_view(&mut self, height: usize) {
+        let height = height.max(1);
+        self.page = height;
+        if self.selected < self.offset {
+            self.offset = self.selected;
+        } else if self.selected >= self.offset + height {
+            self.offset = self.selected + 1 - height;
+        }
+        let max_offset = self.view.len().saturating_sub(height);
+        self.offset = self.offset.min(max_offset);
+    }
+
+    fn owners_of(snap: &Snapshot, s: &Socket) -> Vec<Owner> {
+        s.owners
+            .iter()
+            .flatten()
+            .map(|&pid| {
+                let p = snap.processes.get(&pid);
+                Owner {
+                    pid,
+                    name: p.map_or("-".into(), |p| sanitize::for_terminal(&p.name).into_owned()),
+                    user: match p {
+                        Some(Process { user: Some(u), .. }) => {
+                            sanitize::for_terminal(u).into_owned()
+                        }
+                        Some(Process { uid: Some(uid), .. }) => uid.to_string(),
+                        _ => "-".into(),
+                    },
+                    uid: p.and_then(|p| p.uid),
+                    cmdline: p.map_or(String::new(), |p| {
+                        sanitize::cmdline_for_terminal(&p.cmdline)
+                    }),
+                }
+            })
+            .collect()
+    }
+
+    /// Merges a new snapshot: marks new, closed and changed sockets, computes rates, keeps the
+    /// selection on the same socket. `cost` is how long the snapshot took.
+    pub fn apply_snapshot(&mut self, snap: Snapshot, cost: Duration) {
+        let elapsed = self
+            .last_taken
+            .and_then(|prev| snap.taken_at.duration_since(prev).ok())
+            .map(|d| d.as_secs_f64())
+            .filter(|s| *s > 0.0);
+        let mut seen = vec![false; self.rows.len()];
+        let mut added = Vec::new();
+        for socket in &snap.sockets {
+            let key = SocketKey::of(socket);
+            let owners = Self::owners_of(&snap, socket);
+            let owners_known = socket.owners.is_some();
+            match self.index.get(&key).copied() {
+                Some(i) => {
+                    seen[i] = true;
+                    let row = &mut self.rows[i];
+                    let (send, recv) = rates(&row.socket, socket, elapsed);
+                    row.send_rate = send;
+                    row.recv_rate = recv;
+                    let total = send.unwrap_or(0.0) + recv.unwrap_or(0.0);
+                    if total > 0.0 || !row.history.is_empty() {
+                        if row.history.len() == HISTORY {
+                            row.history.pop_front();
+                        }
+                        row.history.push_back(total as u64);
+                    }
+                    row.life = match row.life {
+                        Life::New(n) if n > 1 => Life::New(n - 1),
+                        Life::Closed(_) => Life::New(NEW_FOR),
+                        _ => Life::Steady,
+                    };
+                    if row.socket.state != socket.state {
+                        row.previous_state = Some(row.socket.state);
+                        row.changed = CHANGED_FOR;
+                    } else {
+                        row.changed = row.changed.saturating_sub(1);
+                    }
+                    if row.socket.state != socket.state || row.owners != owners {
+                        row.search = Row::search_text(socket, &owners);
+                    }
+                    row.socket = socket.clone();
+                    row.owners = owners;
+                    row.owners_known = owners_known;
+                }
+                None => added.push(Row {
+                    search: Row::search_text(socket, &owners),
+                    key,
+                    socket: socket.clone(),
+                    owners,
+                    owners_known,
+                    life: if self.last_taken.is_some() {
+                        Life::New(NEW_FOR)
+                    } else {
+                        Life::Steady
+                    },
+                    changed: 0,
+                    previous_state: None,
+                    send_rate: None,
+                    recv_rate: None,
+                    history: VecDeque::new(),
+                }),
+            }
+        }
+        // Sockets missing from this snapshot close, stay a while, then go.
+        let mut kept = Vec::with_capacity(self.rows.len() + added.len());
+        for (row, was_seen) in std::mem::take(&mut self.rows).into_iter().zip(seen) {
+            let mut row = row;
+            if !was_seen {
+                row.life = match row.life {
+                    Life::Closed(n) if n <= 1 => continue,
+                    Life::Closed(n) => Life::Closed(n - 1),
+                    _ => Life::Closed(CLOSED_FOR),
+                };
+                row.send_rate = None;
+                row.recv_rate = None;
+            }
+            kept.push(row);
+        }
+        kept.extend(added);
+        self.rows = kept;
+        self.index = self
+            .rows
+            .iter()
+            .enumerate()
+            .map(|(i, r)| (r.key.clone(), i))
+            .collect();
+        self.totals = totals(&snap.sockets);
+        self.warnings = snap.warnings.iter().map(ToString::to_string).collect();
+        self.host = snap.host;
+        self.processes = snap.processes;
+        self.last_taken = Some(snap.taken_at);
+        self.last_cost = Some(cost);
+        self.resort();
+    }
+
+    fn compare(&self, a: &Row, b: &Row) -> Ordering {
+        let first = |r: &Row| r.owners.first().cloned();
+        let by = match self.sort {
+            Column::Proto => a.socket.proto.cmp(&b.socket.proto),
+            Column::Local => (a.socket.local.addr, a.socket.local.port)
+                .cmp(&(b.socket.local.addr, b.socket.local.port)),
+            Column::Remote => a.key.remote.cmp(&b.key.remote),
+            Column::State => a.socket.state.cmp(&b.socket.state),
+            Column::Pid => first(a).map(|o| o.pid).cmp(&first(b).map(|o| o.pid)),
+            Column::Process => first(a).map(|o| o.name).cmp(&first(b).map(|o| o.name)),
+            Column::User => first(a).map(|o| o.user).cmp(&first(b).map(|o| o.user)),
+            Column::Class => a.socket.local.class.cmp(&b.socket.local.class),
+            Column::Send => cmp_rate(a.send_rate, b.send_rate),
+            Column::Recv => cmp_rate(a.recv_rate, b.recv_rate),
+        };
+        let by = if self.descending { by.reverse() } else { by };
+        by.then_with(|| {
+            (a.socket.proto, a.socket.local.port, a.socket.local.addr).cmp(&(
+                b.socket.proto,
+                b.socket.local.port,
+                b.socket.local.addr,
+            ))
+        })
+        .then_with(|| a.key.remote.cmp(&b.key.remote))
+        .then_with(|| a.key.inode.cmp(&b.key.inode))
+    }
+
+    /// Sorts every row, then filters.
+    fn resort(&mut self) {
+        let mut sorted: Vec<usize> = (0..self.rows.len()).collect();
+        sorted.sort_by(|&a, &b| self.compare(&self.rows[a], &self.rows[b]));
+        self.sorted = sorted;
+        self.refilter();
+    }
+
+    fn passes(&self, row: &Row) -> bool {
+        let t = self.toggles;
+        let s = &row.socket;
+        let proto = match s.proto {
+            Proto::Tcp => t.tcp,
+            Proto::Udp => t.udp,
+        };
+        let family = match s.family {
+            Family::Ipv4 => t.ipv4,
+            Family::Ipv6 => t.ipv6,
+        };
+        proto
+            && family
+            && (!t.listening || s.state.is_listening())
+            && (self.filter.is_empty() || row.search.contains(&self.filter.to_lowercase()))
+    }
+
+    /// Filters the sorted rows, keeping the selection on the same socket when it is still shown.
+    fn refilter(&mut self) {
+        let view: Vec<usize> = self
+            .sorted
+            .iter()
+            .copied()
+            .filter(|&i| self.passes(&self.rows[i]))
+            .collect();
+        self.view = view;
+        if let Some(key) = &self.selected_key
+            && let Some(pos) = self.view.iter().position(|&i| &self.rows[i].key == key)
+        {
+            self.selected = pos;
+            return;
+        }
+        self.selected = self.selected.min(self.view.len().saturating_sub(1));
+        self.remember_selection();
+    }
+
+    fn remember_selection(&mut self) {
+        self.selected_key = self
+            .view
+            .get(self.selected)
+            .map(|&i| self.rows[i].key.clone());
+    }
+
+    fn move_to(&mut self, pos: usize) {
+        self.selected = pos.min(self.view.len().saturating_sub(1));
+        self.remember_selection();
+    }
+
+    /// Applies a user action.
+    pub fn handle(&mut self, action: Action) {
+        match action {
+            Action::Quit => self.quit = true,
+            Action::Up => self.move_to(self.selected.saturating_sub(1)),
+            Action::Down => self.move_to(self.selected + 1),
+            Action::PageUp => self.move_to(self.selected.saturating_sub(self.page)),
+            Action::PageDown => self.move_to(self.selected + self.page),
+            Action::Home => self.move_to(0),
+            Action::End => self.move_to(usize::MAX),
+            Action::NextSort => {
+                self.sort = self.sort.next();
+                self.resort();
+            }
+            Action::FlipSort => {
+                self.descending = !self.descending;
+                self.resort();
+            }
+            Action::SortBy(column) => {
+                if self.sort == column {
+                    self.descending = !self.descending;
+                } else {
+                    self.sort = column;
+                    self.descending = false;
+                }
+                self.resort();
+            }
+            Action::StartFilter => self.mode = Mode::Filter,
+            Action::FilterChar(c) => {
+                self.filter.push(c);
+                self.refilter();
+            }
+            Action::FilterBackspace => {
+                self.filter.pop();
+                self.refilter();
+            }
+            Action::FilterDone => self.mode = Mode::Normal,
+            Action::Escape => {
+                if self.mode == Mode::Normal || self.mode == Mode::Filter {
+                    self.filter.clear();
+                    self.refilter();
+                }
+                self.mode = Mode::Normal;
+            }
+            Action::ToggleTcp => self.toggle(|t| t.tcp = !t.tcp),
+            Action::ToggleUdp => self.toggle(|t| t.udp = !t.udp),
+            Action::ToggleListening => self.toggle(|t| t.listening = !t.listening),
+            Action::ToggleIpv4 => self.toggle(|t| t.ipv4 = !t.ipv4),
+            Action::ToggleIpv6 => self.toggle(|t| t.ipv6 = !t.ipv6),
+            Action::Details => {
+                if self.selected_row().is_some() {
+                    self.mode = Mode::Details;
+                }
+            }
+            Action::AskKill => self.ask_kill(),
+            Action::ConfirmKill => {} // carried out by the caller, which owns the signaller
+            Action::Pause => self.paused = !self.paused,
+            Action::Help => {
+                self.mode = if self.mode == Mode::Help {
+                    Mode::Normal
+                } else {
+                    Mode::Help
+                }
+            }
+        }
+    }
+
+    fn toggle(&mut self, f: impl FnOnce(&mut Toggles)) {
+        f(&mut self.toggles);
+        self.refilter();
+    }
+
+    /// Plans signalling the owners of the selected socket, with the rules of `sockscope kill`.
+    fn ask_kill(&mut self) {
+        let Some(row) = self.selected_row() else {
+            return;
+        };
+        let snap = Snapshot {
+            taken_at: self.last_taken.unwrap_or(SystemTime::UNIX_EPOCH),
+            host: self.host.clone(),
+            sockets: vec![row.socket.clone()],
+            processes: self.processes.clone(),
+            warnings: Vec::new(),
+        };
+        let plan = kill::plan(&snap, &Filter::default(), std::process::id(), parent_pid());
+        if plan.targets.is_empty() {
+            self.message = Some(match (plan.refused.first(), plan.hidden) {
+                (Some((t, why)), _) => format!("not signalling PID {} ({}): {why}", t.pid, t.name),
+                (None, n) if n > 0 => {
+                    "the owner of this socket is hidden: run as root to signal it".to_owned()
+                }
+                _ => "no process owns this socket".to_owned(),
+            });
+            return;
+        }
+        self.mode = Mode::ConfirmKill(plan);
+    }
+}
+
+fn parent_pid() -> u32 {
+    #[cfg(unix)]
+    {
+        rustix::process::getppid().map_or(0, |p| p.as_raw_nonzero().get() as u32)
+    }
+    #[cfg(not(unix))]
+    {
+        0
+    }
+}
+
+fn cmp_rate(a: Option<f64>, b: Option<f64>) -> Ordering {
+    a.unwrap_or(-1.0).total_cmp(&b.unwrap_or(-1.0))
+}
+
+fn totals(sockets: &[Socket]) -> Totals {
+    let mut t = Totals::default();
+    let mut listening: std::collections::HashSet<(Proto, u16)> = Default::default();
+    for s in sockets {
+        match s.proto {
+            Proto::Tcp => {
+                t.tcp += 1;
+                *t.tcp_states.entry(s.state).or_default() += 1;
+            }
+            Proto::Udp => t.udp += 1,
+        }
+        if s.state.is_listening() && listening.insert((s.proto, s.local.port)) {
+            *t.listening.entry(s.local.class).or_default() += 1;
+        }
+    }
+    t
+}
+
+#[cfg(test)]
+mod tests;
