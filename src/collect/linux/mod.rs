@@ -225,8 +225,9 @@ fn libc_eopnotsupp() -> i32 {
     rustix::io::Errno::OPNOTSUPP.raw_os_error()
 }
 
-/// Interprets a kernel socket. `None` for an unknown state. `info` adds the TCP internals.
-fn to_socket(k: &KernelSocket, maker: &EndpointMaker, info: bool) -> Option<Socket> {
+/// Interprets a kernel socket. `None` for an unknown state. `info` adds the TCP internals,
+/// which are moved out of `k` rather than copied.
+fn to_socket(k: &mut KernelSocket, maker: &EndpointMaker, info: bool) -> Option<Socket> {
     let state = kernel_state(k.proto, k.state)?;
     let (laddr, family) = EndpointMaker::normalise(k.local.0);
     let (raddr, _) = EndpointMaker::normalise(k.remote.0);
@@ -247,7 +248,7 @@ fn to_socket(k: &KernelSocket, maker: &EndpointMaker, info: bool) -> Option<Sock
         tcp: (info && k.proto == Proto::Tcp).then(|| TcpInfo {
             send_queue: Some(k.send_queue),
             recv_queue: Some(k.recv_queue),
-            ..k.info.as_deref().cloned().unwrap_or_default()
+            ..k.info.take().map(|b| *b).unwrap_or_default()
         }),
     })
 }
@@ -316,9 +317,11 @@ fn assemble(query: &Query, a: Assembly<'_>) -> Snapshot {
     let maker = EndpointMaker::new(ephemeral_range());
     let mut warnings = a.warnings;
     let mut sockets = Vec::with_capacity(a.kernel.len());
+
     let mut unknown_states = 0usize;
     let mut hidden = 0usize;
-    for k in &a.kernel {
+    let mut kernel = a.kernel;
+    for k in &mut kernel {
         let Some(mut socket) = to_socket(k, &maker, query.info) else {
             unknown_states += 1;
             continue;

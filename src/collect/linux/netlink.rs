@@ -173,6 +173,36 @@ pub fn parse_tcp_info(b: &[u8]) -> TcpInfo {
     }
 }
 
+/// The congestion algorithms Linux ships, so the common case needs no allocation.
+const CONGESTION: &[&str] = &[
+    "cubic",
+    "reno",
+    "bbr",
+    "bbr2",
+    "bbr3",
+    "dctcp",
+    "htcp",
+    "vegas",
+    "westwood",
+    "illinois",
+    "hybla",
+    "scalable",
+    "yeah",
+    "lp",
+    "veno",
+    "bic",
+    "highspeed",
+    "nv",
+    "cdg",
+];
+
+fn congestion_name(name: &[u8]) -> std::borrow::Cow<'static, str> {
+    match CONGESTION.iter().find(|c| c.as_bytes() == name) {
+        Some(known) => std::borrow::Cow::Borrowed(known),
+        None => std::borrow::Cow::Owned(String::from_utf8_lossy(name).into_owned()),
+    }
+}
+
 /// Walks the attributes after an `inet_diag_msg`, keeping `tcp_info` and the congestion
 /// algorithm. A malformed attribute ends the walk; it never drops the socket.
 fn parse_attributes(mut attrs: &[u8]) -> Option<TcpInfo> {
@@ -189,7 +219,7 @@ fn parse_attributes(mut attrs: &[u8]) -> Option<TcpInfo> {
             INET_DIAG_INFO => info = Some(parse_tcp_info(payload)),
             INET_DIAG_CONG => {
                 let name = payload.split(|&c| c == 0).next().unwrap_or(&[]);
-                congestion = Some(String::from_utf8_lossy(name).into_owned());
+                congestion = Some(congestion_name(name));
             }
             _ => {}
         }
