@@ -116,20 +116,24 @@ fn dashboard_shows_a_new_listener_filters_to_it_and_quits_cleanly() {
     if !have_tmux() {
         return;
     }
-    let t = Tmux::start("main", "--interval 0.2");
+    // Only 127.0.0.11 (which no other test uses), so the test's sockets are on screen even on a
+    // machine with thousands of others.
+    let t = Tmux::start("main", "--interval 0.2 --addr 127.0.0.11");
     t.wait_for("the first snapshot", |s| {
         s.contains("sockscope top") && s.contains("refreshed")
     });
     assert!(t.alternate_screen());
 
-    let listener = TcpListener::bind("127.0.0.7:0").unwrap();
-    let addr = format!("127.0.0.7:{}", listener.local_addr().unwrap().port());
-    let screen = t.wait_for("the new listener", |s| s.contains(&addr));
-    let row = screen.lines().find(|l| l.contains(&addr)).unwrap();
+    let first = TcpListener::bind("127.0.0.11:0").unwrap();
+    let second = TcpListener::bind("127.0.0.11:0").unwrap();
+    let addr = |l: &TcpListener| format!("127.0.0.11:{}", l.local_addr().unwrap().port());
+    let (a, b) = (addr(&first), addr(&second));
+    let screen = t.wait_for("the new listeners", |s| s.contains(&a) && s.contains(&b));
+    let row = screen.lines().find(|l| l.contains(&a)).unwrap();
     assert!(row.contains("LISTEN"), "{row}");
 
     t.keys(&["/"]);
-    t.keys(&["-l", &addr]);
+    t.keys(&["-l", &a]);
     let screen = t.wait_for("the table to narrow", |s| s.contains("showing 1 of"));
     // Table rows: a marker column of two characters, then the protocol.
     let table_rows: Vec<&str> = screen
@@ -140,7 +144,7 @@ fn dashboard_shows_a_new_listener_filters_to_it_and_quits_cleanly() {
         })
         .collect();
     assert_eq!(table_rows.len(), 1, "{screen}");
-    assert!(table_rows[0].contains(&addr));
+    assert!(table_rows[0].contains(&a) && !screen.contains(&b));
 
     t.keys(&["Enter", "q"]);
     assert_eq!(t.exit_code(), 0);
@@ -148,7 +152,7 @@ fn dashboard_shows_a_new_listener_filters_to_it_and_quits_cleanly() {
         !t.alternate_screen(),
         "the terminal left the alternate screen"
     );
-    drop(listener);
+    drop((first, second));
 }
 
 #[test]
