@@ -7,6 +7,7 @@
 
 use std::cmp::Ordering;
 use std::collections::{BTreeMap, HashMap, VecDeque};
+use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
 use crate::filter::Filter;
@@ -200,27 +201,43 @@ impl App {
         self.offset = self.offset.min(max_offset);
     }
 
-    fn owners_of(snap: &Snapshot, s: &Socket) -> Vec<Owner> {
+    /// The owner views of every process in `snap`, built once per snapshot and shared by all of
+    /// that process's sockets (a busy server has 100,000 sockets and a hundred processes).
+    fn owner_views(snap: &Snapshot) -> HashMap<u32, Arc<Owner>> {
+        snap.processes
+            .iter()
+            .map(|(&pid, p)| {
+                let owner = Owner {
+                    pid,
+                    name: sanitize::for_terminal(&p.name).into_owned(),
+                    user: match (&p.user, p.uid) {
+                        (Some(u), _) => sanitize::for_terminal(u).into_owned(),
+                        (None, Some(uid)) => uid.to_string(),
+                        (None, None) => "-".into(),
+                    },
+                    uid: p.uid,
+                    cmdline: sanitize::cmdline_for_terminal(&p.cmdline),
+                };
+                (pid, Arc::new(owner))
+            })
+            .collect()
+    }
+
+    fn owners_of(views: &HashMap<u32, Arc<Owner>>, s: &Socket) -> Vec<Arc<Owner>> {
         s.owners
             .iter()
             .flatten()
             .map(|&pid| {
-                let p = snap.processes.get(&pid);
-                Owner {
-                    pid,
-                    name: p.map_or("-".into(), |p| sanitize::for_terminal(&p.name).into_owned()),
-                    user: match p {
-                        Some(Process { user: Some(u), .. }) => {
-                            sanitize::for_terminal(u).into_owned()
-                        }
-                        Some(Process { uid: Some(uid), .. }) => uid.to_string(),
-                        _ => "-".into(),
-                    },
-                    uid: p.and_then(|p| p.uid),
-                    cmdline: p.map_or(String::new(), |p| {
-                        sanitize::cmdline_for_terminal(&p.cmdline)
-                    }),
-                }
+                views.get(&pid).cloned().unwrap_or_else(|| {
+                    // The process exited before its details were read.
+                    Arc::new(Owner {
+                        pid,
+                        name: "-".into(),
+                        user: "-".into(),
+                        uid: None,
+                        cmdline: String::new(),
+                    })
+                })
             })
             .collect()
     }
@@ -235,15 +252,30 @@ impl App {
             .filter(|s| *s > 0.0);
         let mut seen = vec![false; self.rows.len()];
         let mut added = Vec::new();
-        for socket in &snap.sockets {
-            let key = SocketKey::of(socket);
-            let owners = Self::owners_of(&snap, socket);
+        let views = Self::owner_views(&snap);
+        self.totals = totals(&snap.sockets);
+        for socket in snap.sockets {
+            let key = SocketKey::of(&socket);
             let owners_known = socket.owners.is_some();
             match self.index.get(&key).copied() {
                 Some(i) => {
                     seen[i] = true;
                     let row = &mut self.rows[i];
-                    let (send, recv) = rates(&row.socket, socket, elapsed);
+                    // Most sockets keep their owners: reuse the list rather than rebuild it.
+                    let pids = socket.owners.as_deref().unwrap_or(&[]);
+                    let same_owners = row.owners.len() == pids.len()
+                        && row.owners.iter().zip(pids).all(|(o, p)| o.pid == *p)
+                        && row.owners.iter().all(|o| {
+                            views
+                                .get(&o.pid)
+                                .is_none_or(|v| Arc::ptr_eq(v, o) || **v == **o)
+                        });
+                    let owners = if same_owners {
+                        std::mem::take(&mut row.owners)
+                    } else {
+                        Self::owners_of(&views, &socket)
+                    };
+                    let (send, recv) = rates(&row.socket, &socket, elapsed);
                     row.send_rate = send;
                     row.recv_rate = recv;
                     let total = send.unwrap_or(0.0) + recv.unwrap_or(0.0);
@@ -264,56 +296,72 @@ impl App {
                     } else {
                         row.changed = row.changed.saturating_sub(1);
                     }
-                    if row.socket.state != socket.state || row.owners != owners {
-                        row.search = Row::search_text(socket, &owners);
+                    if row.socket.state != socket.state || !same_owners {
+                        row.search = Row::search_text(&socket, &owners);
                     }
-                    row.socket = socket.clone();
+                    row.socket = socket;
                     row.owners = owners;
                     row.owners_known = owners_known;
                 }
-                None => added.push(Row {
-                    search: Row::search_text(socket, &owners),
-                    key,
-                    socket: socket.clone(),
-                    owners,
-                    owners_known,
-                    life: if self.last_taken.is_some() {
-                        Life::New(NEW_FOR)
-                    } else {
-                        Life::Steady
-                    },
-                    changed: 0,
-                    previous_state: None,
-                    send_rate: None,
-                    recv_rate: None,
-                    history: VecDeque::new(),
-                }),
+                None => {
+                    let owners = Self::owners_of(&views, &socket);
+                    added.push(Row {
+                        search: Row::search_text(&socket, &owners),
+                        key,
+                        socket,
+                        owners,
+                        owners_known,
+                        life: if self.last_taken.is_some() {
+                            Life::New(NEW_FOR)
+                        } else {
+                            Life::Steady
+                        },
+                        changed: 0,
+                        previous_state: None,
+                        send_rate: None,
+                        recv_rate: None,
+                        history: VecDeque::new(),
+                    });
+                }
             }
         }
-        // Sockets missing from this snapshot close, stay a while, then go.
-        let mut kept = Vec::with_capacity(self.rows.len() + added.len());
-        for (row, was_seen) in std::mem::take(&mut self.rows).into_iter().zip(seen) {
-            let mut row = row;
-            if !was_seen {
-                row.life = match row.life {
-                    Life::Closed(n) if n <= 1 => continue,
-                    Life::Closed(n) => Life::Closed(n - 1),
-                    _ => Life::Closed(CLOSED_FOR),
-                };
-                row.send_rate = None;
-                row.recv_rate = None;
+        // Sockets missing from this snapshot close, stay a while, then go. Rows are kept in
+        // place, so when none goes the index stays valid and only new rows are added to it.
+        let mut seen = seen.into_iter();
+        let before = self.rows.len();
+        self.rows.retain_mut(|row| {
+            if seen.next().unwrap_or(true) {
+                return true;
             }
-            kept.push(row);
+            row.send_rate = None;
+            row.recv_rate = None;
+            match row.life {
+                Life::Closed(n) if n <= 1 => false,
+                Life::Closed(n) => {
+                    row.life = Life::Closed(n - 1);
+                    true
+                }
+                _ => {
+                    row.life = Life::Closed(CLOSED_FOR);
+                    true
+                }
+            }
+        });
+        let removed = self.rows.len() != before;
+        let first_new = self.rows.len();
+        self.rows.extend(added);
+        if removed {
+            self.index = self
+                .rows
+                .iter()
+                .enumerate()
+                .map(|(i, r)| (r.key.clone(), i))
+                .collect();
+        } else {
+            for (i, row) in self.rows.iter().enumerate().skip(first_new) {
+                self.index.insert(row.key.clone(), i);
+            }
         }
-        kept.extend(added);
-        self.rows = kept;
-        self.index = self
-            .rows
-            .iter()
-            .enumerate()
-            .map(|(i, r)| (r.key.clone(), i))
-            .collect();
-        self.totals = totals(&snap.sockets);
         self.warnings = snap.warnings.iter().map(ToString::to_string).collect();
         self.host = snap.host;
         self.processes = snap.processes;
@@ -323,7 +371,9 @@ impl App {
     }
 
     fn compare(&self, a: &Row, b: &Row) -> Ordering {
-        let first = |r: &Row| r.owners.first().cloned();
+        fn first(r: &Row) -> Option<&Owner> {
+            r.owners.first().map(|o| &**o)
+        }
         let by = match self.sort {
             Column::Proto => a.socket.proto.cmp(&b.socket.proto),
             Column::Local => (a.socket.local.addr, a.socket.local.port)
@@ -331,8 +381,12 @@ impl App {
             Column::Remote => a.key.remote.cmp(&b.key.remote),
             Column::State => a.socket.state.cmp(&b.socket.state),
             Column::Pid => first(a).map(|o| o.pid).cmp(&first(b).map(|o| o.pid)),
-            Column::Process => first(a).map(|o| o.name).cmp(&first(b).map(|o| o.name)),
-            Column::User => first(a).map(|o| o.user).cmp(&first(b).map(|o| o.user)),
+            Column::Process => first(a)
+                .map(|o| o.name.as_str())
+                .cmp(&first(b).map(|o| o.name.as_str())),
+            Column::User => first(a)
+                .map(|o| o.user.as_str())
+                .cmp(&first(b).map(|o| o.user.as_str())),
             Column::Class => a.socket.local.class.cmp(&b.socket.local.class),
             Column::Send => cmp_rate(a.send_rate, b.send_rate),
             Column::Recv => cmp_rate(a.recv_rate, b.recv_rate),
@@ -357,7 +411,8 @@ impl App {
         self.refilter();
     }
 
-    fn passes(&self, row: &Row) -> bool {
+    /// Whether `row` passes the toggles and the filter; `needle` is the filter in lower case.
+    fn passes(&self, row: &Row, needle: &str) -> bool {
         let t = self.toggles;
         let s = &row.socket;
         let proto = match s.proto {
@@ -371,16 +426,17 @@ impl App {
         proto
             && family
             && (!t.listening || s.state.is_listening())
-            && (self.filter.is_empty() || row.search.contains(&self.filter.to_lowercase()))
+            && (self.filter.is_empty() || row.search.contains(needle))
     }
 
     /// Filters the sorted rows, keeping the selection on the same socket when it is still shown.
     fn refilter(&mut self) {
+        let needle = self.filter.to_lowercase();
         let view: Vec<usize> = self
             .sorted
             .iter()
             .copied()
-            .filter(|&i| self.passes(&self.rows[i]))
+            .filter(|&i| self.passes(&self.rows[i], &needle))
             .collect();
         self.view = view;
         if let Some(key) = &self.selected_key

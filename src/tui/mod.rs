@@ -46,6 +46,13 @@ pub fn run(query: Query, interval: Duration) -> anyhow::Result<()> {
     Ok(())
 }
 
+fn draw(terminal: &mut DefaultTerminal, app: &mut App) -> anyhow::Result<()> {
+    let size = terminal.size()?;
+    app.scroll_into_view(ui::table_height(size.height));
+    terminal.draw(|frame| frame.render_widget(&*app, frame.area()))?;
+    Ok(())
+}
+
 fn event_loop(
     terminal: &mut DefaultTerminal,
     rx: &mpsc::Receiver<Event>,
@@ -54,27 +61,42 @@ fn event_loop(
 ) -> anyhow::Result<()> {
     let mut app = App::new(interval);
     loop {
-        let size = terminal.size()?;
-        app.scroll_into_view(ui::table_height(size.height));
-        terminal.draw(|frame| frame.render_widget(&app, frame.area()))?;
-        // Wait for something, then take everything else already queued before drawing again,
-        // so a burst of keys or a slow snapshot never backs up the screen.
+        draw(terminal, &mut app)?;
+        // Wait for something, then take everything else already queued. Keys are handled at
+        // once; of the snapshots only the newest matters, and it is merged after the keys'
+        // effect is on screen, so a large snapshot never delays a key press.
         let first = rx.recv()?;
+        let mut newest = None;
+        let mut input = false;
         for event in std::iter::once(first).chain(rx.try_iter()) {
-            handle(&mut app, event)?;
+            match event {
+                Event::Snapshot(snap, cost) => newest = Some((snap, cost)),
+                other => {
+                    input = true;
+                    handle(&mut app, other);
+                }
+            }
             if app.quit {
                 return Ok(());
             }
+        }
+        if let Some((snap, cost)) = newest
+            && !app.paused
+        {
+            if input {
+                draw(terminal, &mut app)?;
+            }
+            app.apply_snapshot(*snap, cost);
         }
         paused.store(app.paused, Ordering::Relaxed);
     }
 }
 
-fn handle(app: &mut App, event: Event) -> anyhow::Result<()> {
+fn handle(app: &mut App, event: Event) {
     match event {
         Event::Key(key) => {
             let Some(action) = keys::action(&app.mode, key) else {
-                return Ok(());
+                return;
             };
             app.message = None;
             if action == Action::ConfirmKill {
@@ -83,16 +105,10 @@ fn handle(app: &mut App, event: Event) -> anyhow::Result<()> {
                 app.handle(action);
             }
         }
-        Event::Resize => {}
-        Event::Snapshot(snap, cost) => {
-            if !app.paused {
-                app.apply_snapshot(*snap, cost);
-            }
-        }
+        Event::Resize | Event::Snapshot(..) => {}
         Event::Failed(why) => app.message = Some(format!("cannot refresh: {why}")),
         Event::Terminate => app.quit = true,
     }
-    Ok(())
 }
 
 /// Signals the owners planned in the confirmation pane, as `sockscope kill --yes` would.

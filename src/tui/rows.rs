@@ -3,6 +3,7 @@
 
 use std::collections::VecDeque;
 use std::net::IpAddr;
+use std::sync::Arc;
 
 use crate::model::{Socket, SocketState};
 
@@ -65,8 +66,9 @@ pub struct Row {
     pub key: SocketKey,
     /// The socket as last seen.
     pub socket: Socket,
-    /// Its owners (empty if none or unknown; see `owners_known`).
-    pub owners: Vec<Owner>,
+    /// Its owners (empty if none or unknown; see `owners_known`), shared with the other sockets
+    /// of the same process.
+    pub owners: Vec<Arc<Owner>>,
     /// Whether the owners are known (false: hidden by permissions, or not scanned yet).
     pub owners_known: bool,
     /// New, steady or closed.
@@ -86,7 +88,7 @@ pub struct Row {
 }
 
 impl Row {
-    pub(super) fn search_text(socket: &Socket, owners: &[Owner]) -> String {
+    pub(super) fn search_text(socket: &Socket, owners: &[Arc<Owner>]) -> String {
         let mut text = String::new();
         let mut push_end = |addr: IpAddr, port: u16| {
             text.push_str(&match addr {

@@ -405,7 +405,10 @@ impl OwnerCache {
         let mut warnings = Vec::new();
         let kernel = kernel_sockets(&query.filter, query.info, &mut warnings)?;
         if query.owners && self.rescan_due(&kernel) {
-            let map = owners::scan(threads()).map_err(|e| scan_error("/proc", e))?;
+            // A long-running view shares the machine with its own user interface: leave it a
+            // core rather than walk /proc on all of them.
+            let workers = threads().saturating_sub(1).max(1);
+            let map = owners::scan(workers).map_err(|e| scan_error("/proc", e))?;
             self.known = kernel.iter().map(|k| k.inode).chain(map.inodes()).collect();
             self.map = Some(map);
             self.scanned_at = Some(Instant::now());
