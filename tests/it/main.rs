@@ -1,4 +1,5 @@
 //! Integration tests against the real OS and the real binary. Sockets stay on loopback.
+#![cfg(target_os = "linux")]
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 /// Shared helpers: running the binary, typed JSON, helper processes.
