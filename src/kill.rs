@@ -255,7 +255,57 @@ impl Signaller for OsSignaller {
     }
 }
 
-#[cfg(not(unix))]
+/// Windows has no signals: TERM and KILL both end the process with `TerminateProcess` (exit
+/// code 1), which the process cannot catch; the other signals have no Windows meaning.
+#[cfg(windows)]
+impl Signaller for OsSignaller {
+    fn send(&mut self, pid: u32, signal: Signal) -> Result<(), SendError> {
+        use windows_sys::Win32::Foundation::{
+            CloseHandle, ERROR_ACCESS_DENIED, ERROR_INVALID_PARAMETER, FALSE,
+        };
+        use windows_sys::Win32::System::Threading::{
+            OpenProcess, PROCESS_TERMINATE, TerminateProcess,
+        };
+        if !matches!(signal, Signal::Term | Signal::Kill) {
+            return Err(SendError::Unsupported(format!(
+                "Windows can only terminate a process (TERM or KILL, both via TerminateProcess); \
+                 it has no {signal}"
+            )));
+        }
+        let last_error = || std::io::Error::last_os_error();
+        // SAFETY: OpenProcess takes no pointers; a non-null handle is closed below.
+        let handle = unsafe { OpenProcess(PROCESS_TERMINATE, FALSE, pid) };
+        if handle.is_null() {
+            let err = last_error();
+            return Err(match err.raw_os_error() {
+                Some(code) if code == ERROR_ACCESS_DENIED as i32 => SendError::Denied,
+                Some(code) if code == ERROR_INVALID_PARAMETER as i32 => SendError::Gone,
+                _ => SendError::Other(err.to_string()),
+            });
+        }
+        // SAFETY: `handle` is a process handle opened with PROCESS_TERMINATE.
+        let done = unsafe { TerminateProcess(handle, 1) } != 0;
+        let err = last_error();
+        // SAFETY: `handle` came from OpenProcess and is closed once.
+        unsafe { CloseHandle(handle) };
+        if done {
+            Ok(())
+        } else if !crate::collect::process_alive(pid) {
+            // Terminating a process that is already exiting fails with access denied.
+            Err(SendError::Gone)
+        } else if err.raw_os_error() == Some(ERROR_ACCESS_DENIED as i32) {
+            Err(SendError::Denied)
+        } else {
+            Err(SendError::Other(err.to_string()))
+        }
+    }
+
+    fn alive(&mut self, pid: u32) -> bool {
+        crate::collect::process_alive(pid)
+    }
+}
+
+#[cfg(not(any(unix, windows)))]
 impl Signaller for OsSignaller {
     fn send(&mut self, _pid: u32, _signal: Signal) -> Result<(), SendError> {
         Err(SendError::Unsupported(

@@ -214,7 +214,22 @@ fn parent_pid() -> u32 {
     {
         rustix::process::getppid().map_or(0, |p| p.as_raw_nonzero().get() as u32)
     }
-    #[cfg(not(unix))]
+    #[cfg(windows)]
+    {
+        use sysinfo::{Pid, ProcessRefreshKind, ProcessesToUpdate, System};
+        let me = Pid::from_u32(std::process::id());
+        let mut system = System::new();
+        system.refresh_processes_specifics(
+            ProcessesToUpdate::Some(&[me]),
+            true,
+            ProcessRefreshKind::nothing(),
+        );
+        system
+            .process(me)
+            .and_then(|p| p.parent())
+            .map_or(0, |p| p.as_u32())
+    }
+    #[cfg(not(any(unix, windows)))]
     {
         0
     }

@@ -13,6 +13,10 @@ use crate::ports::{EphemeralRange, PortClass, ServiceTable};
 
 #[cfg(target_os = "linux")]
 pub mod linux;
+// The macOS and Windows modules compile on every OS: their parsers are pure functions over the
+// bytes the kernel hands out, tested everywhere; only the calls that fetch those bytes are gated.
+pub mod macos;
+pub mod windows;
 
 /// What to collect.
 #[derive(Debug, Clone, Default)]
@@ -60,13 +64,18 @@ pub enum CollectError {
 
 /// Takes a snapshot of the sockets `query` asks for, with their owners when asked.
 pub fn snapshot(query: &Query) -> Result<Snapshot, CollectError> {
-    #[cfg(target_os = "linux")]
+    #[cfg(any(target_os = "linux", target_os = "macos", windows))]
     {
+        #[cfg(target_os = "linux")]
         let mut snap = linux::snapshot(query)?;
+        #[cfg(target_os = "macos")]
+        let mut snap = macos::snapshot(query)?;
+        #[cfg(windows)]
+        let mut snap = windows::snapshot(query)?;
         finish(&mut snap, &query.filter);
         Ok(snap)
     }
-    #[cfg(not(target_os = "linux"))]
+    #[cfg(not(any(target_os = "linux", target_os = "macos", windows)))]
     {
         let _ = query;
         Err(CollectError::Unsupported("listing sockets".to_owned()))
@@ -107,7 +116,8 @@ impl Collector {
 /// Whether this OS can resolve user names to UIDs (so an unknown name is an error).
 pub const CAN_RESOLVE_USERS: bool = cfg!(unix);
 
-/// The UID of the user called `name`, through the system's user database (NSS on Linux).
+/// The UID of the user called `name`, through the system's user database (NSS on Linux,
+/// Directory Services on macOS). Windows has no UIDs: users are matched by name there.
 pub fn uid_of_user(name: &str) -> Option<u32> {
     #[cfg(unix)]
     {
@@ -126,7 +136,15 @@ pub fn process_alive(pid: u32) -> bool {
     {
         linux::process::alive(pid)
     }
-    #[cfg(not(target_os = "linux"))]
+    #[cfg(target_os = "macos")]
+    {
+        macos::alive(pid)
+    }
+    #[cfg(windows)]
+    {
+        windows::alive(pid)
+    }
+    #[cfg(not(any(target_os = "linux", target_os = "macos", windows)))]
     {
         let _ = pid;
         false
@@ -135,7 +153,10 @@ pub fn process_alive(pid: u32) -> bool {
 
 /// The platform-free last step: apply the whole filter, drop processes no shown socket needs,
 /// and sort.
-#[cfg_attr(not(target_os = "linux"), allow(dead_code))]
+#[cfg_attr(
+    not(any(target_os = "linux", target_os = "macos", windows)),
+    allow(dead_code)
+)]
 fn finish(snap: &mut Snapshot, filter: &Filter) {
     let processes = &snap.processes;
     snap.sockets.retain(|s| filter.matches(s, processes));
