@@ -63,6 +63,11 @@ pub fn spawn_collector(
 ) -> CollectorHandle {
     let (stop, stopped): (Sender<()>, Receiver<()>) = mpsc::channel();
     let thread = std::thread::spawn(move || {
+        // On Linux the nice value belongs to the thread, and threads inherit it: this lowers
+        // only the collector and the /proc walkers it starts, so on a busy machine key presses
+        // win the CPU. Best effort: a failure just keeps the normal priority.
+        #[cfg(target_os = "linux")]
+        let _ = rustix::process::setpriority_process(None, 10);
         let mut collector = Collector::new();
         loop {
             let start = Instant::now();
