@@ -172,6 +172,16 @@ fn finish(snap: &mut Snapshot, filter: &Filter) {
     snap.processes
         .retain(|pid, _| needed.binary_search(pid).is_ok());
     snap.sort();
+    // A dump that raced with sockets opening and closing can carry one socket twice; a listing
+    // never shows a socket twice. Sorted, the copies are neighbours.
+    snap.sockets.dedup_by(|a, b| {
+        a.proto == b.proto
+            && a.state == b.state
+            && a.inode == b.inode
+            && (a.local.addr, a.local.port) == (b.local.addr, b.local.port)
+            && a.remote.as_ref().map(|r| (r.addr, r.port))
+                == b.remote.as_ref().map(|r| (r.addr, r.port))
+    });
 }
 
 /// Builds [`Endpoint`]s: folds IPv4-mapped addresses, classifies ports, names services.

@@ -13,6 +13,8 @@ mod differential;
 mod docs;
 /// Every filter flag, with a matching and a non-matching case; bad values.
 mod filters;
+/// Churn, 35+ bad command lines, kill of a foreign process, a slow reader.
+mod hardening;
 /// The /proc/net fallback, hostile process names, and running without permission.
 mod honesty;
 /// Every kind of socket is found with the right proto, family, state, port and owners.
