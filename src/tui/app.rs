@@ -84,6 +84,21 @@ pub struct Totals {
     pub listening: BTreeMap<PortClass, usize>,
 }
 
+/// A snapshot being merged into the rows, a slice at a time.
+#[derive(Debug)]
+pub struct Merge {
+    sockets: std::vec::IntoIter<Socket>,
+    views: HashMap<u32, Arc<Owner>>,
+    seen: Vec<bool>,
+    added: Vec<Row>,
+    elapsed: Option<f64>,
+    taken_at: SystemTime,
+    host: String,
+    processes: BTreeMap<u32, Process>,
+    warnings: Vec<crate::model::Warning>,
+    cost: Duration,
+}
+
 /// The whole dashboard state.
 #[derive(Debug)]
 pub struct App {
@@ -242,40 +257,62 @@ impl App {
             .collect()
     }
 
-    /// Merges a new snapshot: marks new, closed and changed sockets, computes rates, keeps the
-    /// selection on the same socket. `cost` is how long the snapshot took.
+    /// Merges a new snapshot at once: marks new, closed and changed sockets, computes rates,
+    /// keeps the selection on the same socket. `cost` is how long the snapshot took.
     pub fn apply_snapshot(&mut self, snap: Snapshot, cost: Duration) {
+        let mut merge = self.begin_merge(snap, cost);
+        while !self.merge_step(&mut merge, usize::MAX) {}
+        self.finish_merge(merge);
+    }
+
+    /// Starts merging `snap`. The merge is done in steps ([`App::merge_step`]) so the user
+    /// interface can handle keys between them; rows are only added and removed at the end
+    /// ([`App::finish_merge`]), so the view stays consistent meanwhile.
+    pub fn begin_merge(&mut self, snap: Snapshot, cost: Duration) -> Merge {
         let elapsed = self
             .last_taken
             .and_then(|prev| snap.taken_at.duration_since(prev).ok())
             .map(|d| d.as_secs_f64())
             .filter(|s| *s > 0.0);
-        let mut seen = vec![false; self.rows.len()];
-        let mut added = Vec::new();
-        let views = Self::owner_views(&snap);
         self.totals = totals(&snap.sockets);
-        for socket in snap.sockets {
+        Merge {
+            views: Self::owner_views(&snap),
+            sockets: snap.sockets.into_iter(),
+            seen: vec![false; self.rows.len()],
+            added: Vec::new(),
+            elapsed,
+            taken_at: snap.taken_at,
+            host: snap.host,
+            processes: snap.processes,
+            warnings: snap.warnings,
+            cost,
+        }
+    }
+
+    /// Merges up to `limit` more sockets; true when every socket is merged.
+    pub fn merge_step(&mut self, m: &mut Merge, limit: usize) -> bool {
+        for socket in m.sockets.by_ref().take(limit) {
             let key = SocketKey::of(&socket);
             let owners_known = socket.owners.is_some();
             match self.index.get(&key).copied() {
                 Some(i) => {
-                    seen[i] = true;
+                    m.seen[i] = true;
                     let row = &mut self.rows[i];
                     // Most sockets keep their owners: reuse the list rather than rebuild it.
                     let pids = socket.owners.as_deref().unwrap_or(&[]);
                     let same_owners = row.owners.len() == pids.len()
                         && row.owners.iter().zip(pids).all(|(o, p)| o.pid == *p)
                         && row.owners.iter().all(|o| {
-                            views
+                            m.views
                                 .get(&o.pid)
                                 .is_none_or(|v| Arc::ptr_eq(v, o) || **v == **o)
                         });
                     let owners = if same_owners {
                         std::mem::take(&mut row.owners)
                     } else {
-                        Self::owners_of(&views, &socket)
+                        Self::owners_of(&m.views, &socket)
                     };
-                    let (send, recv) = rates(&row.socket, &socket, elapsed);
+                    let (send, recv) = rates(&row.socket, &socket, m.elapsed);
                     row.send_rate = send;
                     row.recv_rate = recv;
                     let total = send.unwrap_or(0.0) + recv.unwrap_or(0.0);
@@ -304,8 +341,8 @@ impl App {
                     row.owners_known = owners_known;
                 }
                 None => {
-                    let owners = Self::owners_of(&views, &socket);
-                    added.push(Row {
+                    let owners = Self::owners_of(&m.views, &socket);
+                    m.added.push(Row {
                         search: Row::search_text(&socket, &owners),
                         key,
                         socket,
@@ -325,9 +362,14 @@ impl App {
                 }
             }
         }
+        m.sockets.len() == 0
+    }
+
+    /// Ends a merge: closes the sockets that were not seen, adds the new ones, re-sorts.
+    pub fn finish_merge(&mut self, m: Merge) {
         // Sockets missing from this snapshot close, stay a while, then go. Rows are kept in
         // place, so when none goes the index stays valid and only new rows are added to it.
-        let mut seen = seen.into_iter();
+        let mut seen = m.seen.into_iter();
         let before = self.rows.len();
         self.rows.retain_mut(|row| {
             if seen.next().unwrap_or(true) {
@@ -349,7 +391,7 @@ impl App {
         });
         let removed = self.rows.len() != before;
         let first_new = self.rows.len();
-        self.rows.extend(added);
+        self.rows.extend(m.added);
         if removed {
             self.index = self
                 .rows
@@ -362,11 +404,11 @@ impl App {
                 self.index.insert(row.key.clone(), i);
             }
         }
-        self.warnings = snap.warnings.iter().map(ToString::to_string).collect();
-        self.host = snap.host;
-        self.processes = snap.processes;
-        self.last_taken = Some(snap.taken_at);
-        self.last_cost = Some(cost);
+        self.warnings = m.warnings.iter().map(ToString::to_string).collect();
+        self.host = m.host;
+        self.processes = m.processes;
+        self.last_taken = Some(m.taken_at);
+        self.last_cost = Some(m.cost);
         self.resort();
     }
 

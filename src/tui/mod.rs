@@ -21,7 +21,7 @@ use std::time::Duration;
 
 use ratatui::DefaultTerminal;
 
-use self::app::{Action, App, Mode};
+use self::app::{Action, App, Merge, Mode};
 use self::event::Event;
 use crate::collect::Query;
 use crate::kill::{self, OsSignaller, RunSettings, Signal};
@@ -53,6 +53,9 @@ fn draw(terminal: &mut DefaultTerminal, app: &mut App) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// Sockets merged between two looks at the keyboard: a few milliseconds of work.
+const MERGE_SLICE: usize = 8192;
+
 fn event_loop(
     terminal: &mut DefaultTerminal,
     rx: &mpsc::Receiver<Event>,
@@ -60,15 +63,25 @@ fn event_loop(
     paused: &AtomicBool,
 ) -> anyhow::Result<()> {
     let mut app = App::new(interval);
+    let mut merging: Option<Merge> = None;
+    let mut newest: Option<(Box<crate::model::Snapshot>, Duration)> = None;
+    let mut dirty = true;
     loop {
-        draw(terminal, &mut app)?;
-        // Wait for something, then take everything else already queued. Keys are handled at
-        // once; of the snapshots only the newest matters, and it is merged after the keys'
-        // effect is on screen, so a large snapshot never delays a key press.
-        let first = rx.recv()?;
-        let mut newest = None;
+        if dirty {
+            draw(terminal, &mut app)?;
+            dirty = false;
+        }
+        // Block only when there is nothing to do. Keys are handled at once and their effect
+        // drawn before any merge work; of queued snapshots only the newest is kept; a snapshot
+        // is merged a slice at a time, looking at the keyboard between slices, so even a
+        // 100,000-socket refresh never holds a key press back.
+        let mut events: Vec<Event> = Vec::new();
+        if merging.is_none() && newest.is_none() {
+            events.push(rx.recv()?);
+        }
+        events.extend(rx.try_iter());
         let mut input = false;
-        for event in std::iter::once(first).chain(rx.try_iter()) {
+        for event in events {
             match event {
                 Event::Snapshot(snap, cost) => newest = Some((snap, cost)),
                 other => {
@@ -80,15 +93,24 @@ fn event_loop(
                 return Ok(());
             }
         }
-        if let Some((snap, cost)) = newest
+        paused.store(app.paused, Ordering::Relaxed);
+        if input {
+            dirty = true;
+            continue;
+        }
+        if merging.is_none()
+            && let Some((snap, cost)) = newest.take()
             && !app.paused
         {
-            if input {
-                draw(terminal, &mut app)?;
-            }
-            app.apply_snapshot(*snap, cost);
+            merging = Some(app.begin_merge(*snap, cost));
         }
-        paused.store(app.paused, Ordering::Relaxed);
+        if let Some(merge) = merging.as_mut()
+            && app.merge_step(merge, MERGE_SLICE)
+            && let Some(done) = merging.take()
+        {
+            app.finish_merge(done);
+            dirty = true;
+        }
     }
 }
 

@@ -222,3 +222,31 @@ fn scrolling_keeps_the_selection_on_screen() {
     app.scroll_into_view(10);
     assert_eq!((app.selected(), app.offset()), (99, 90));
 }
+
+#[test]
+fn a_merge_in_slices_ends_like_a_merge_at_once_and_keys_work_meanwhile() {
+    let mut at_once = app_with(base());
+    let mut sliced = app_with(base());
+    let mut next = base();
+    next.remove(3);
+    next[1].state = SocketState::CloseWait;
+    next.push(tcp(8080, None, SocketState::Listen, 100, 0));
+    at_once.apply_snapshot(snap(1001, next.clone()), Duration::ZERO);
+
+    let mut merge = sliced.begin_merge(snap(1001, next), Duration::ZERO);
+    assert!(!sliced.merge_step(&mut merge, 2));
+    // Mid-merge the view is still whole and keys act on it.
+    assert_eq!(sliced.visible_len(), 5);
+    sliced.handle(Action::End);
+    sliced.handle(Action::FilterChar('x'));
+    sliced.handle(Action::Escape);
+    while !sliced.merge_step(&mut merge, 2) {}
+    sliced.finish_merge(merge);
+
+    let summary = |app: &App| -> Vec<(u16, SocketState, Life, bool)> {
+        app.visible()
+            .map(|r| (r.socket.local.port, r.socket.state, r.life, r.is_changed()))
+            .collect()
+    };
+    assert_eq!(summary(&sliced), summary(&at_once));
+}
