@@ -11,6 +11,42 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 use crate::filter::{self, PortRange, StateSet, UserSpec};
 use crate::ports::PortClass;
 
+/// `sockscope -h`: one screen (80×24), starting with the four uses. Written by hand because clap
+/// renders `-h` and `--help` from the same list of flags; a test checks that every flag named
+/// here exists.
+pub const SHORT_HELP: &str = "\
+sockscope: every TCP and UDP socket, its port, state and owning processes.
+
+  sockscope [FILTERS]     list sockets (like netstat -ano, ss -tuanp, lsof -i)
+  sockscope --json        the same as a JSON document, for scripts
+  sockscope who PORT      who is on a port; 'sockscope kill PORT' stops it
+  sockscope top           a live dashboard
+
+Usage: sockscope [OPTIONS] [:PORT]
+       sockscope who|kill|top|completions ...
+
+  -t, -u              TCP only, UDP only        -4, -6   IPv4 only, IPv6 only
+  -l                  listeners and unconnected UDP sockets only
+  -i                  TCP internals: queues, RTT, congestion window, retransmits
+  :PORT               local or remote port; also --port, --sport, --dport N[-M]
+  --state S           listen, established, time-wait, ... (all of them: --help)
+  --pid N  --process NAME  --user NAME|UID  --class C  --addr IP
+  --json              the JSON document     --no-owners   skip owners (fastest)
+  -H  --color WHEN    no header; colour auto, always or never
+
+Exit status: 0 listed, 1 nothing matched, 2 error.
+'sockscope --help': every flag, state and column, with examples.
+'sockscope who --help' (kill, top, completions): each command's own.";
+
+/// The first thing `sockscope --help` says: the four uses.
+const USES: &str = "\
+Every TCP and UDP socket, its port, state and owning processes.
+
+  sockscope [FILTERS]     list sockets (like netstat -ano, ss -tuanp, lsof -i)
+  sockscope --json        the same as a JSON document, for scripts
+  sockscope who PORT      who is on a port; 'sockscope kill PORT' stops it
+  sockscope top           a live dashboard";
+
 const EXAMPLES: &str = "\
 Examples:
   sockscope                     every TCP and UDP socket with its owning processes
@@ -26,10 +62,22 @@ Columns: CLASS is the IANA class of the local port (well-known 0-1023, registere
 dynamic 49152-65535); '+eph' marks a port inside this machine's ephemeral (client) port range.
 SERVICE names the service of the local port, or of the remote port for a client connection.
 
-States (--state): listen, syn-sent, syn-recv, established, fin-wait-1, fin-wait-2, close-wait,
-closing, last-ack, time-wait, close (TCP); unconnected, connected (UDP); groups: listening
-(listen + unconnected), synchronized (every TCP state but listen/syn-sent/syn-recv/close),
-bucket (syn-recv + time-wait), all.
+States (--state NAME; the JSON \"state\" values):
+  listen        TCP: waiting for connections
+  syn-sent      TCP: connecting, no answer yet
+  syn-recv      TCP: a connection request received and answered
+  established   TCP: connected
+  fin-wait-1    TCP: this side closed, waiting for the peer
+  fin-wait-2    TCP: this side closed and was acknowledged; waiting for the peer to close
+  close-wait    TCP: the peer closed; the program here has not (a leak, if it lasts)
+  closing       TCP: both sides closed at once
+  last-ack      TCP: the peer closed, then this side; waiting for the last acknowledgement
+  time-wait     TCP: closed; kept a while to catch stray packets (no process owns it)
+  close         TCP: closed, or bound but neither listening nor connected
+  unconnected   UDP: bound, receiving from anyone
+  connected     UDP: connected to one peer
+Groups: listening (listen, unconnected), synchronized (every TCP state but listen, syn-sent,
+syn-recv, close), bucket (syn-recv, time-wait), all.
 
 Filters combine with AND; repeating a flag (or giving a comma list) ORs its values.
 
@@ -40,15 +88,24 @@ Exit status: 0 when sockets were listed, 1 when nothing matched, 2 on error.";
 #[command(
     name = "sockscope",
     version,
-    about = "List TCP and UDP sockets with their owning processes (netstat/ss/lsof, faster and safer)",
-    long_about = "List TCP and UDP sockets with their owning processes.\n\n\
-        Four uses: list every socket (sockscope), script it (sockscope --json), find who is on a \
-        port (sockscope who 8080) and stop it (sockscope kill 8080).",
+    about = USES,
+    long_about = USES,
     after_long_help = EXAMPLES,
-    after_help = "Run 'sockscope --help' for examples, states and column meanings.",
-    args_conflicts_with_subcommands = true
+    after_help = "Filters: --port --sport --dport --state --pid --process --user --class --addr\n\
+        'sockscope --help' has every flag, the states, the columns and examples.",
+    args_conflicts_with_subcommands = true,
+    disable_help_subcommand = true,
+    disable_help_flag = true
 )]
 pub struct Cli {
+    /// Print a one-screen summary (--help has everything).
+    #[arg(short = 'h', action = clap::ArgAction::SetTrue)]
+    pub short_help: bool,
+
+    /// Print the full help: every flag, the states, the columns and examples.
+    #[arg(long = "help", action = clap::ArgAction::HelpLong)]
+    pub help: (),
+
     /// A subcommand; without one, the socket listing.
     #[command(subcommand)]
     pub command: Option<Command>,
@@ -70,11 +127,15 @@ pub enum Command {
     /// Live dashboard: sockets, owners, states and per-connection throughput, refreshed.
     #[command(after_long_help = TOP_EXAMPLES)]
     Top(TopArgs),
-    /// Write the man pages into DIR (for packagers; the pages in man/ are made with it).
-    #[command(hide = true)]
-    GenerateMan {
-        /// Directory to write sockscope.1 and the subcommands' pages into.
-        dir: std::path::PathBuf,
+    /// Print a shell completion script: bash, zsh, fish, powershell or elvish.
+    #[command(after_long_help = COMPLETION_EXAMPLES)]
+    Completions {
+        /// The shell.
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+        /// Print help.
+        #[arg(short = 'h', long = "help", action = clap::ArgAction::Help)]
+        help: (),
     },
 }
 
@@ -108,9 +169,24 @@ Examples:
 Keys: arrows or j/k move, / filters, s/S sort (F1-F10 pick a column), t u l 4 6 toggle,
 Enter shows details, K signals the owner (asks first), space pauses, ? help, q quits.";
 
+const COMPLETION_EXAMPLES: &str = "\
+Examples:
+  sockscope completions bash > ~/.local/share/bash-completion/completions/sockscope
+  sockscope completions zsh > \"${fpath[1]}/_sockscope\"
+  sockscope completions fish > ~/.config/fish/completions/sockscope.fish
+  sockscope completions powershell >> $PROFILE";
+
 /// Flags of `sockscope top`.
 #[derive(Debug, Clone, Args)]
 pub struct TopArgs {
+    /// Print help (--help: with examples).
+    #[arg(short = 'h', action = clap::ArgAction::HelpShort)]
+    pub short_help: (),
+
+    /// Print help with examples.
+    #[arg(long = "help", action = clap::ArgAction::HelpLong)]
+    pub help: (),
+
     /// Only TCP (default: TCP and UDP; `t` toggles it live).
     #[arg(short = 't', long)]
     pub tcp: bool,
@@ -163,7 +239,7 @@ pub struct FilterArgs {
     pub sport: Vec<PortRange>,
 
     /// Remote (destination) port is N (or in the range N-M).
-    #[arg(long, value_name = "N[-M]", value_delimiter = ',', value_parser = PortRange::from_str)]
+    #[arg(long, value_name = "N[-M]", value_delimiter = ',', value_parser = PortRange::from_str, hide_short_help = true)]
     pub dport: Vec<PortRange>,
 
     /// State is S: a state name, or a group (see --help for the list).
@@ -171,23 +247,23 @@ pub struct FilterArgs {
     pub state: Vec<StateSet>,
 
     /// Owned by process ID N.
-    #[arg(long, value_name = "N", value_delimiter = ',', value_parser = filter::parse_pid)]
+    #[arg(long, value_name = "N", value_delimiter = ',', value_parser = filter::parse_pid, hide_short_help = true)]
     pub pid: Vec<u32>,
 
     /// Owned by a process whose name contains NAME (case-insensitive).
-    #[arg(long, value_name = "NAME")]
+    #[arg(long, value_name = "NAME", hide_short_help = true)]
     pub process: Vec<String>,
 
     /// Owned by user NAME or UID.
-    #[arg(long, value_name = "NAME|UID", value_parser = UserSpec::parse)]
+    #[arg(long, value_name = "NAME|UID", value_parser = UserSpec::parse, hide_short_help = true)]
     pub user: Vec<UserSpec>,
 
     /// Local port is of class C: well-known (0-1023), registered (1024-49151), dynamic.
-    #[arg(long, value_name = "C", value_delimiter = ',', value_parser = filter::parse_class)]
+    #[arg(long, value_name = "C", value_delimiter = ',', value_parser = filter::parse_class, hide_short_help = true)]
     pub class: Vec<PortClass>,
 
     /// Local or remote address is IP.
-    #[arg(long, value_name = "IP", value_delimiter = ',', value_parser = filter::parse_addr)]
+    #[arg(long, value_name = "IP", value_delimiter = ',', value_parser = filter::parse_addr, hide_short_help = true)]
     pub addr: Vec<IpAddr>,
 }
 
@@ -219,19 +295,19 @@ pub struct ListArgs {
     pub listening: bool,
 
     /// Accepted for netstat/ss habits: all states are shown by default.
-    #[arg(short = 'a', long)]
+    #[arg(short = 'a', long, hide_short_help = true)]
     pub all: bool,
 
     /// Accepted for netstat/ss habits: addresses and ports are always numeric (no DNS lookups).
-    #[arg(short = 'n', long)]
+    #[arg(short = 'n', long, hide_short_help = true)]
     pub numeric: bool,
 
     /// Accepted for netstat -o habits: owning PIDs are shown by default.
-    #[arg(short = 'o')]
+    #[arg(short = 'o', hide_short_help = true)]
     pub owner_pids: bool,
 
     /// Accepted for ss/netstat -p habits: owning processes are shown by default.
-    #[arg(short = 'p', long)]
+    #[arg(short = 'p', long, hide_short_help = true)]
     pub processes: bool,
 
     /// Show TCP internals: queues, round-trip time, congestion window, retransmits, algorithm.
@@ -247,15 +323,21 @@ pub struct ListArgs {
     pub json: bool,
 
     /// Do not print the table header.
-    #[arg(short = 'H', long)]
+    #[arg(short = 'H', long, hide_short_help = true)]
     pub no_header: bool,
 
     /// When to colour: auto (only on a terminal, and not when NO_COLOR is set), always, never.
-    #[arg(long, value_enum, default_value_t = ColorChoice::Auto, value_name = "WHEN")]
+    #[arg(
+        long,
+        value_enum,
+        default_value_t = ColorChoice::Auto,
+        value_name = "WHEN",
+        hide_short_help = true
+    )]
     pub color: ColorChoice,
 
     /// Filters.
-    #[command(flatten)]
+    #[command(flatten, next_help_heading = "Filters")]
     pub filters: FilterArgs,
 }
 
@@ -307,6 +389,14 @@ impl FromStr for PortTarget {
 /// Flags of `sockscope who`.
 #[derive(Debug, Clone, Args)]
 pub struct WhoArgs {
+    /// Print help (--help: with examples).
+    #[arg(short = 'h', action = clap::ArgAction::HelpShort)]
+    pub short_help: (),
+
+    /// Print help with examples.
+    #[arg(long = "help", action = clap::ArgAction::HelpLong)]
+    pub help: (),
+
     /// The port: 8080, :8080, 127.0.0.1:8080 or [::1]:8080 (a range N-M works too).
     #[arg(value_name = "PORT", value_parser = PortTarget::from_str)]
     pub target: PortTarget,
@@ -355,6 +445,14 @@ pub struct WhoArgs {
 /// Flags of `sockscope kill`.
 #[derive(Debug, Clone, Args)]
 pub struct KillArgs {
+    /// Print help (--help: with examples).
+    #[arg(short = 'h', action = clap::ArgAction::HelpShort)]
+    pub short_help: (),
+
+    /// Print help with examples.
+    #[arg(long = "help", action = clap::ArgAction::HelpLong)]
+    pub help: (),
+
     /// The port: 8080, :8080, 127.0.0.1:8080 or [::1]:8080.
     #[arg(value_name = "PORT", value_parser = PortTarget::from_str)]
     pub target: PortTarget,
@@ -427,6 +525,63 @@ mod tests {
     #[test]
     fn cli_definition_is_consistent() {
         Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn short_help_fits_a_screen_and_names_only_real_flags() {
+        assert!(
+            SHORT_HELP.lines().count() <= 23,
+            "one 80x24 screen, with the prompt"
+        );
+        assert!(SHORT_HELP.lines().all(|l| l.chars().count() <= 80));
+        let cmd = Cli::command();
+        let known: Vec<String> = cmd
+            .get_arguments()
+            .flat_map(|a| {
+                let mut names = Vec::new();
+                names.extend(a.get_short().map(|c| format!("-{c}")));
+                names.extend(a.get_long().map(|l| format!("--{l}")));
+                names
+            })
+            .collect();
+        let mut checked = 0;
+        for word in SHORT_HELP.split(|c: char| c.is_whitespace() || c == ',') {
+            let word = word.trim_end_matches(|c: char| !c.is_ascii_alphanumeric());
+            if let Some(long) = word.strip_prefix("--") {
+                assert!(
+                    known.contains(&format!("--{long}")),
+                    "--{long} is not a flag"
+                );
+                checked += 1;
+            } else if let Some(shorts) = word.strip_prefix('-')
+                && !shorts.is_empty()
+            {
+                // -ano, -tuanp: each letter is a flag.
+                for c in shorts.chars() {
+                    assert!(
+                        known.contains(&format!("-{c}")),
+                        "-{c} (in {word}) is not a flag"
+                    );
+                    checked += 1;
+                }
+            }
+        }
+        assert!(checked > 20, "the summary names the flags");
+        for sub in ["who", "kill", "top", "completions"] {
+            assert!(cmd.find_subcommand(sub).is_some(), "{sub}");
+        }
+    }
+
+    #[test]
+    fn long_help_describes_every_state() {
+        let help = Cli::command().render_long_help().to_string();
+        for state in crate::model::SocketState::ALL {
+            let line = help
+                .lines()
+                .find(|l| l.trim_start().starts_with(&format!("{} ", state.name())))
+                .unwrap_or_else(|| panic!("no line for {}", state.name()));
+            assert!(line.split_whitespace().count() > 2, "{line}");
+        }
     }
 
     #[test]

@@ -145,8 +145,8 @@ impl Config {
             Some(Command::Who(args)) => Config::who(args),
             Some(Command::Kill(args)) => Config::kill(args),
             Some(Command::Top(args)) => Config::top(args),
-            Some(Command::GenerateMan { .. }) => {
-                Err("generate-man is handled before configuration".to_owned())
+            Some(Command::Completions { .. }) => {
+                Err("this command is handled before configuration".to_owned())
             }
         }
     }

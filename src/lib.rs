@@ -8,6 +8,7 @@
 
 pub mod cli;
 pub mod collect;
+pub mod completions;
 pub mod config;
 pub mod filter;
 pub mod kill;

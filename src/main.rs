@@ -36,18 +36,21 @@ fn main() -> ExitCode {
         Ok(cli) => cli,
         Err(err) => return usage_error(&err),
     };
-    if let Some(Command::GenerateMan { dir }) = &cli.command {
-        return match sockscope::manpage::write_to(dir) {
-            Ok(names) => {
-                for name in names {
-                    println!("{}", dir.join(name).display());
-                }
-                ExitCode::SUCCESS
-            }
-            Err(err) => {
-                let _ = writeln!(io::stderr(), "sockscope: cannot write man pages: {err}");
+    if cli.short_help {
+        let _ = writeln!(io::stdout(), "{}", sockscope::cli::SHORT_HELP);
+        return ExitCode::SUCCESS;
+    }
+    if let Some(Command::Completions { shell, .. }) = &cli.command {
+        let mut out = io::stdout().lock();
+        return match out
+            .write_all(&sockscope::completions::script(*shell))
+            .and_then(|()| out.flush())
+        {
+            Err(e) if e.kind() != io::ErrorKind::BrokenPipe => {
+                let _ = writeln!(io::stderr(), "sockscope: cannot write output: {e}");
                 Exit::Error.into()
             }
+            _ => ExitCode::SUCCESS,
         };
     }
     let config = match Config::from_cli(&cli) {

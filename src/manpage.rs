@@ -1,6 +1,6 @@
 //! Man pages, generated from the clap definition so they cannot drift from `--help`.
 //!
-//! `sockscope generate-man DIR` (hidden) writes them; a test fails when the pages checked in under
+//! `cargo run --example generate-assets` writes them into man/ (with the completion scripts); a test fails when the pages checked in under
 //! `man/` differ from what the code generates. clap_mangen renders the flags; the sections a
 //! reader of a man page looks for (EXAMPLES, EXIT STATUS, ENVIRONMENT, FILES, SEE ALSO) are
 //! written here.
@@ -207,7 +207,7 @@ pub fn pages() -> io::Result<Vec<(String, Vec<u8>)>> {
                         "-t prints only the PIDs, sorted, one per line.",
                     )?;
                 }
-                _ => {
+                "kill" => {
                     example(
                         out,
                         "sockscope kill 8080",
@@ -224,12 +224,63 @@ pub fn pages() -> io::Result<Vec<(String, Vec<u8>)>> {
                         "No question; wait 5 s, then KILL the survivors.",
                     )?;
                 }
+                "top" => {
+                    example(
+                        out,
+                        "sockscope top",
+                        "Every socket, refreshed every second; ? shows the keys.",
+                    )?;
+                    example(
+                        out,
+                        "sockscope top -t --sport 443",
+                        "Only TCP on local port 443.",
+                    )?;
+                    example(
+                        out,
+                        "sockscope top --interval 0.5",
+                        "Refresh twice a second.",
+                    )?;
+                }
+                _ => {
+                    example(
+                        out,
+                        "sockscope completions bash > ~/.local/share/bash-completion/completions/sockscope",
+                        "Install bash completion for the current user.",
+                    )?;
+                    example(
+                        out,
+                        "sockscope completions zsh > \"${fpath[1]}/_sockscope\"",
+                        "The same for zsh.",
+                    )?;
+                    example(
+                        out,
+                        "sockscope completions fish > ~/.config/fish/completions/sockscope.fish",
+                        "The same for fish.",
+                    )?;
+                }
             }
             common_tail(out, EXIT_LIST)
         })?;
         pages.push((format!("sockscope-{name}.1"), body));
     }
     Ok(pages)
+}
+
+/// Writes the man pages into `root/man` and the completion scripts into `root/completions`,
+/// returning the paths written.
+pub fn write_assets(root: &std::path::Path) -> io::Result<Vec<std::path::PathBuf>> {
+    let mut written = Vec::new();
+    let man = root.join("man");
+    for name in write_to(&man)? {
+        written.push(man.join(name));
+    }
+    let completions = root.join("completions");
+    std::fs::create_dir_all(&completions)?;
+    for (name, body) in crate::completions::scripts() {
+        std::fs::write(completions.join(name), body)?;
+        written.push(completions.join(name));
+    }
+    Ok(written)
 }
 
 /// Writes every page into `dir`.
@@ -254,7 +305,7 @@ mod tests {
             let on_disk = std::fs::read(dir.join(&name)).unwrap_or_default();
             assert!(
                 on_disk == body,
-                "man/{name} is out of date: run `cargo run -- generate-man man`"
+                "man/{name} is out of date: run `cargo run --example generate-assets`"
             );
         }
     }

@@ -9,7 +9,7 @@ mod common;
 mod cli;
 /// `sockscope` and `ss` agree on a controlled set of sockets.
 mod differential;
-/// Man pages: generated ones match the checked-in ones and render without warnings.
+/// Man pages, completions and help: generated files match the code, render and parse.
 mod docs;
 /// Every filter flag, with a matching and a non-matching case; bad values.
 mod filters;
