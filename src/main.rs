@@ -148,10 +148,15 @@ fn run(config: &Config) -> anyhow::Result<Exit> {
         (Action::Who { terse: true }, _) => {
             found(who::write_terse(&mut out, &snap, &config.filter).context("cannot write output")?)
         }
-        (Action::Who { terse: false }, _) => found(
-            who::write(&mut out, &snap, &config.filter, config.header, config.color)
-                .context("cannot write output")?,
-        ),
+        (Action::Who { terse: false }, _) => {
+            let rows = who::write(&mut out, &snap, &config.filter, config.header, config.color)
+                .context("cannot write output")?;
+            if rows == 0 {
+                // Say it, on stderr: a first try that prints nothing looks broken.
+                let _ = writeln!(io::stderr(), "sockscope: nothing is on that port");
+            }
+            found(rows)
+        }
         (Action::Kill(settings), _) => run_kill(&snap, config, settings, &mut out)?,
         (Action::Top { .. }, _) => Exit::Found,
     };

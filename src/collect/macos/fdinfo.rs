@@ -154,7 +154,7 @@ mod tests {
         gencnt: u64,
     ) -> Vec<u8> {
         fn align(b: &mut Vec<u8>, a: usize) {
-            while b.len() % a != 0 {
+            while !b.len().is_multiple_of(a) {
                 b.push(0);
             }
         }
