@@ -12,7 +12,7 @@ impl Packed4 {
     /// Appends a field of natural alignment `align` (capped at 4 by the pragma).
     pub fn field(mut self, align: usize, bytes: &[u8]) -> Packed4 {
         let a = align.min(4);
-        while self.0.len() % a != 0 {
+        while !self.0.len().is_multiple_of(a) {
             self.0.push(0);
         }
         self.0.extend_from_slice(bytes);
