@@ -99,6 +99,13 @@ impl FromStr for Signal {
     }
 }
 
+/// What grants the right to signal other users' processes, said where it is missing.
+const ELEVATE: &str = if cfg!(windows) {
+    "run as Administrator"
+} else {
+    "run as root (with sudo)"
+};
+
 /// Why a PID is never signalled.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Refusal {
@@ -374,7 +381,7 @@ pub fn execute<W: Write, E: Write>(
         writeln!(
             err,
             "sockscope: kill: {} socket(s) on this port have owners you cannot see; \
-             run as root (sudo) to signal them",
+             {ELEVATE} to signal them",
             plan.hidden
         )?;
     }
@@ -428,7 +435,7 @@ pub fn execute<W: Write, E: Write>(
                 complete = false;
                 writeln!(
                     err,
-                    "sockscope: kill: PID {} ({}, user {}): permission denied; run with sudo to \
+                    "sockscope: kill: PID {} ({}, user {}): permission denied; {ELEVATE} to \
                      signal another user's process",
                     t.pid, t.name, t.user
                 )?;
