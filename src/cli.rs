@@ -187,25 +187,9 @@ pub struct TopArgs {
     #[arg(long = "help", action = clap::ArgAction::HelpLong)]
     pub help: (),
 
-    /// Only TCP (default: TCP and UDP; `t` toggles it live).
-    #[arg(short = 't', long)]
-    pub tcp: bool,
-
-    /// Only UDP (`u` toggles it live).
-    #[arg(short = 'u', long)]
-    pub udp: bool,
-
-    /// Only IPv4 (`4` toggles it live).
-    #[arg(short = '4', long)]
-    pub ipv4: bool,
-
-    /// Only IPv6 (`6` toggles it live).
-    #[arg(short = '6', long)]
-    pub ipv6: bool,
-
-    /// Only TCP listeners and unconnected UDP sockets (`l` toggles it live).
-    #[arg(short = 'l', long)]
-    pub listening: bool,
+    /// Protocols, families, listening (t, u, 4, 6 and l toggle them live).
+    #[command(flatten)]
+    pub select: SelectArgs,
 
     /// Seconds between refreshes (0.1 to 3600).
     #[arg(long, value_name = "SECS", default_value = "1", value_parser = parse_interval)]
@@ -267,13 +251,10 @@ pub struct FilterArgs {
     pub addr: Vec<IpAddr>,
 }
 
-/// Flags of the socket listing.
-#[derive(Debug, Clone, Default, Args)]
-pub struct ListArgs {
-    /// Only sockets whose local or remote port is PORT (`:8080`, `8080` or a range `:8000-8100`).
-    #[arg(value_name = ":PORT", value_parser = PortRange::from_str)]
-    pub port_arg: Option<PortRange>,
-
+/// Which protocols and families, and whether only listening sockets: the listing's and the
+/// dashboard's `-t -u -4 -6 -l`.
+#[derive(Debug, Clone, Copy, Default, Args)]
+pub struct SelectArgs {
     /// Show TCP sockets (default: TCP and UDP).
     #[arg(short = 't', long)]
     pub tcp: bool,
@@ -293,6 +274,18 @@ pub struct ListArgs {
     /// Show only TCP listeners and unconnected UDP sockets.
     #[arg(short = 'l', long)]
     pub listening: bool,
+}
+
+/// Flags of the socket listing.
+#[derive(Debug, Clone, Default, Args)]
+pub struct ListArgs {
+    /// Only sockets whose local or remote port is PORT (`:8080`, `8080` or a range `:8000-8100`).
+    #[arg(value_name = ":PORT", value_parser = PortRange::from_str)]
+    pub port_arg: Option<PortRange>,
+
+    /// Protocols, families, listening.
+    #[command(flatten)]
+    pub select: SelectArgs,
 
     /// Accepted for netstat/ss habits: all states are shown by default.
     #[arg(short = 'a', long, hide_short_help = true)]
@@ -604,7 +597,8 @@ mod tests {
             Cli::try_parse_from(args).unwrap_or_else(|e| panic!("{args:?}: {e}"));
         }
         let cli = Cli::try_parse_from(["sockscope", "-tulpn"]).unwrap();
-        assert!(cli.list.tcp && cli.list.udp && cli.list.listening);
+        let sel = cli.list.select;
+        assert!(sel.tcp && sel.udp && sel.listening);
         assert!(cli.list.processes && cli.list.numeric);
     }
 

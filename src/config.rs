@@ -7,7 +7,9 @@
 use std::io::IsTerminal;
 use std::time::Duration;
 
-use crate::cli::{Cli, ColorChoice, Command, FilterArgs, KillArgs, ListArgs, TopArgs, WhoArgs};
+use crate::cli::{
+    Cli, ColorChoice, Command, FilterArgs, KillArgs, ListArgs, SelectArgs, TopArgs, WhoArgs,
+};
 use crate::filter::{Filter, StateSet, UserSpec};
 use crate::kill::Signal;
 use crate::model::SocketState;
@@ -83,6 +85,17 @@ pub fn resolve_color(choice: ColorChoice, is_terminal: bool, no_color: Option<&s
         ColorChoice::Never => false,
         // https://no-color.org: set and not empty disables colour.
         ColorChoice::Auto => is_terminal && no_color.is_none_or(str::is_empty),
+    }
+}
+
+/// Applies `-t -u -4 -6 -l`.
+fn apply_select(filter: &mut Filter, args: SelectArgs) {
+    select(filter, args.tcp, args.udp, args.ipv4, args.ipv6);
+    if args.listening {
+        filter.states = filter.states.and(StateSet::of(&[
+            SocketState::Listen,
+            SocketState::Unconnected,
+        ]));
     }
 }
 
@@ -172,13 +185,7 @@ impl Config {
     /// Resolves the listing's flags.
     pub fn list(args: &ListArgs) -> Result<Config, String> {
         let mut filter = Filter::default();
-        select(&mut filter, args.tcp, args.udp, args.ipv4, args.ipv6);
-        if args.listening {
-            filter.states = filter.states.and(StateSet::of(&[
-                SocketState::Listen,
-                SocketState::Unconnected,
-            ]));
-        }
+        apply_select(&mut filter, args.select);
         filter.ports.extend(args.port_arg);
         apply_filters(&mut filter, &args.filters)?;
         let mut config = Config::base(Action::List, filter, args.color);
@@ -224,13 +231,7 @@ impl Config {
     /// rates).
     pub fn top(args: &TopArgs) -> Result<Config, String> {
         let mut filter = Filter::default();
-        select(&mut filter, args.tcp, args.udp, args.ipv4, args.ipv6);
-        if args.listening {
-            filter.states = filter.states.and(StateSet::of(&[
-                SocketState::Listen,
-                SocketState::Unconnected,
-            ]));
-        }
+        apply_select(&mut filter, args.select);
         apply_filters(&mut filter, &args.filters)?;
         let interval = Duration::from_secs_f64(args.interval);
         let mut config = Config::base(Action::Top { interval }, filter, ColorChoice::Auto);
