@@ -189,7 +189,7 @@ pub fn audit(prog: &[u8]) -> bool {
         let Some(&yes) = prog.get(at + 1) else {
             return false;
         };
-        if yes < 4 || yes % 4 != 0 {
+        if yes < 4 || !yes.is_multiple_of(4) {
             return false;
         }
         at += usize::from(yes);
@@ -203,7 +203,7 @@ pub fn audit(prog: &[u8]) -> bool {
         let no = usize::from(u16::from_ne_bytes([prog[at + 2], prog[at + 3]]));
         let min = if code == BC_JMP { 4 } else { 8 };
         let left = prog.len() - at;
-        let no_ok = no >= min && no <= left + 4 && no % 4 == 0;
+        let no_ok = no >= min && no <= left + 4 && no.is_multiple_of(4);
         let target = at + no;
         let lands = target >= prog.len() || chain.contains(&target);
         yes >= min && yes <= left + 4 && no_ok && lands

@@ -36,7 +36,7 @@ impl Packed4 {
     }
     /// Pads to the structure's alignment and returns the bytes with `xxx_len` filled in.
     pub fn finish(mut self) -> Vec<u8> {
-        while self.0.len() % 4 != 0 {
+        while !self.0.len().is_multiple_of(4) {
             self.0.push(0);
         }
         let len = self.0.len() as u32;
@@ -183,7 +183,7 @@ pub fn xtcpcb_n(state: i32) -> Vec<u8> {
 /// Appends a record at an 8-byte boundary, as the kernel does (`ADVANCE64`).
 pub fn push(out: &mut Vec<u8>, rec: &[u8]) {
     out.extend_from_slice(rec);
-    while out.len() % 8 != 0 {
+    while !out.len().is_multiple_of(8) {
         out.push(0);
     }
 }
