@@ -39,7 +39,7 @@ Exit status: 0 listed, 1 nothing matched, 2 error.
 'sockscope who --help' (kill, top, completions): each command's own.";
 
 /// The first thing `sockscope --help` says: the four uses.
-const USES: &str = "\
+pub const USES: &str = "\
 Every TCP and UDP socket, its port, state and owning processes.
 
   sockscope [FILTERS]     list sockets (like netstat -ano, ss -tuanp, lsof -i)

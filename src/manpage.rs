@@ -126,7 +126,10 @@ fn page(
 
 /// Every page: (file name, contents).
 pub fn pages() -> io::Result<Vec<(String, Vec<u8>)>> {
-    let mut cli = Cli::command();
+    // NAME wants one line; the four uses go to DESCRIPTION.
+    let mut cli = Cli::command()
+        .about("list TCP and UDP sockets with their owning processes")
+        .long_about(crate::cli::USES);
     cli.build();
     let main = page(cli.clone(), |out| {
         section(out, "EXAMPLES")?;
