@@ -263,6 +263,11 @@ pub enum Warning {
         /// What would grant access on this OS.
         hint: &'static str,
     },
+    /// Sockets that some file refers to, but that no process visible here holds.
+    OwnersUnseen {
+        /// How many listed sockets it concerns.
+        sockets: usize,
+    },
     /// The fast socket source was unavailable and a slower fallback was used.
     Fallback {
         /// What failed.
@@ -283,6 +288,12 @@ impl fmt::Display for Warning {
                 f,
                 "owners of {sockets} socket(s) are hidden: {processes} process(es) belonging to \
                  other users could not be inspected (permission denied); {hint}"
+            ),
+            Warning::OwnersUnseen { sockets } => write!(
+                f,
+                "owners of {sockets} socket(s) are unknown: no process visible here holds them \
+                 (they belong to a process in another PID namespace, such as a container, to the \
+                 kernel, or to a process that opened them during the scan)"
             ),
             Warning::Fallback { reason } => write!(f, "{reason}"),
             Warning::Other(text) => f.write_str(text),

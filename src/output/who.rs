@@ -54,7 +54,7 @@ pub fn write<W: Write>(
             .collect();
         if owners.is_empty() {
             let why = if s.owners.is_none() {
-                "(owner hidden: see the warning)"
+                "(owner unknown: see the warning)"
             } else {
                 "(no process holds this socket)"
             };

@@ -257,7 +257,15 @@ fn document_header_fields() {
     let hostname = std::fs::read_to_string("/proc/sys/kernel/hostname").unwrap();
     assert_eq!(doc.host, hostname.trim());
     if is_root() {
-        assert!(doc.warnings.is_empty(), "{:?}", doc.warnings);
+        // Root may read every process here; a socket held outside this PID namespace is
+        // reported as unknown (another warning), never as hidden by permissions.
+        assert!(
+            doc.warnings
+                .iter()
+                .all(|w| !w.contains("permission denied")),
+            "{:?}",
+            doc.warnings
+        );
     }
 }
 

@@ -320,6 +320,7 @@ fn assemble(query: &Query, a: Assembly<'_>) -> Snapshot {
 
     let mut unknown_states = 0usize;
     let mut hidden = 0usize;
+    let mut unseen = 0usize;
     let mut kernel = a.kernel;
     for k in &mut kernel {
         let Some(mut socket) = to_socket(k, &maker, query.info) else {
@@ -331,12 +332,16 @@ fn assemble(query: &Query, a: Assembly<'_>) -> Snapshot {
         }
         if let Some(map) = a.owner_map {
             let pids: Vec<u32> = map.owners(k.inode).collect();
+            // No file refers to an inode-0 socket (TIME-WAIT, a connection still in an accept
+            // queue): nothing owns it. A socket with an inode is held by something; if no
+            // process here holds it, the holder is unknown, not absent.
             socket.owners = if !pids.is_empty() || k.inode == 0 {
                 Some(pids)
             } else if (a.pending)(k.inode) {
                 None
             } else if map.denied == 0 {
-                Some(pids)
+                unseen += 1;
+                None
             } else {
                 hidden += 1;
                 None
@@ -357,6 +362,9 @@ fn assemble(query: &Query, a: Assembly<'_>) -> Snapshot {
             sockets: hidden,
             hint: PERMISSION_HINT,
         });
+    }
+    if unseen > 0 {
+        warnings.push(Warning::OwnersUnseen { sockets: unseen });
     }
     let mut processes = BTreeMap::new();
     for pid in sockets.iter().filter_map(|s| s.owners.as_deref()).flatten() {
