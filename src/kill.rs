@@ -106,6 +106,34 @@ const ELEVATE: &str = if cfg!(windows) {
     "run as root (with sudo)"
 };
 
+/// The PID of this process's parent (the shell that started it), which `kill` never signals;
+/// 0 when the OS does not tell.
+pub fn parent_pid() -> u32 {
+    #[cfg(unix)]
+    {
+        rustix::process::getppid().map_or(0, |p| p.as_raw_nonzero().get() as u32)
+    }
+    #[cfg(windows)]
+    {
+        use sysinfo::{Pid, ProcessRefreshKind, ProcessesToUpdate, System};
+        let me = Pid::from_u32(std::process::id());
+        let mut system = System::new();
+        system.refresh_processes_specifics(
+            ProcessesToUpdate::Some(&[me]),
+            true,
+            ProcessRefreshKind::nothing(),
+        );
+        system
+            .process(me)
+            .and_then(|p| p.parent())
+            .map_or(0, |p| p.as_u32())
+    }
+    #[cfg(not(any(unix, windows)))]
+    {
+        0
+    }
+}
+
 /// Why a PID is never signalled.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Refusal {

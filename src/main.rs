@@ -170,7 +170,7 @@ fn run_kill<W: Write>(
     settings: &KillSettings,
     out: &mut W,
 ) -> anyhow::Result<Exit> {
-    let parent = parent_pid();
+    let parent = kill::parent_pid();
     let plan = kill::plan(snap, &config.filter, std::process::id(), parent);
     let yes = settings.yes;
     let mut confirm = |question: &str| -> io::Result<bool> {
@@ -215,32 +215,6 @@ fn run_kill<W: Write>(
         KillOutcome::NothingFound => Exit::NothingMatched,
         KillOutcome::Incomplete => Exit::Error,
     })
-}
-
-fn parent_pid() -> u32 {
-    #[cfg(unix)]
-    {
-        rustix::process::getppid().map_or(0, |p| p.as_raw_nonzero().get() as u32)
-    }
-    #[cfg(windows)]
-    {
-        use sysinfo::{Pid, ProcessRefreshKind, ProcessesToUpdate, System};
-        let me = Pid::from_u32(std::process::id());
-        let mut system = System::new();
-        system.refresh_processes_specifics(
-            ProcessesToUpdate::Some(&[me]),
-            true,
-            ProcessRefreshKind::nothing(),
-        );
-        system
-            .process(me)
-            .and_then(|p| p.parent())
-            .map_or(0, |p| p.as_u32())
-    }
-    #[cfg(not(any(unix, windows)))]
-    {
-        0
-    }
 }
 
 /// Prints each warning once on stderr (JSON output also carries them in `warnings`).

@@ -587,7 +587,12 @@ impl App {
             processes: self.processes.clone(),
             warnings: Vec::new(),
         };
-        let plan = kill::plan(&snap, &Filter::default(), std::process::id(), parent_pid());
+        let plan = kill::plan(
+            &snap,
+            &Filter::default(),
+            std::process::id(),
+            kill::parent_pid(),
+        );
         if plan.targets.is_empty() {
             self.message = Some(match (plan.refused.first(), plan.hidden) {
                 (Some((t, why)), _) => format!("not signalling PID {} ({}): {why}", t.pid, t.name),
@@ -599,17 +604,6 @@ impl App {
             return;
         }
         self.mode = Mode::ConfirmKill(plan);
-    }
-}
-
-fn parent_pid() -> u32 {
-    #[cfg(unix)]
-    {
-        rustix::process::getppid().map_or(0, |p| p.as_raw_nonzero().get() as u32)
-    }
-    #[cfg(not(unix))]
-    {
-        0
     }
 }
 
