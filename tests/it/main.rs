@@ -19,7 +19,7 @@ mod hardening;
 mod honesty;
 /// Every kind of socket is found with the right proto, family, state, port and owners.
 mod listing;
-/// The dashboard in a real terminal (tmux): a listener appears, / narrows, q, SIGTERM, Ctrl-C.
+/// The dashboard in a real terminal (tmux): a listener appears, / narrows, q; SIGTERM, SIGINT, Ctrl-C.
 mod top;
 /// `who` and `kill` against real processes: every owner, -t, dry run, --yes, refusals, a pty.
 mod who_kill;

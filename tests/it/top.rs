@@ -156,7 +156,7 @@ fn dashboard_shows_a_new_listener_filters_to_it_and_quits_cleanly() {
 }
 
 #[test]
-fn sigterm_and_ctrl_c_restore_the_terminal() {
+fn sigterm_sigint_and_ctrl_c_restore_the_terminal() {
     if !have_tmux() {
         return;
     }
@@ -167,6 +167,15 @@ fn sigterm_and_ctrl_c_restore_the_terminal() {
     assert_eq!(unsafe { libc::kill(pid as i32, libc::SIGTERM) }, 0);
     assert_eq!(term.exit_code(), 0);
     assert!(!term.alternate_screen());
+
+    // SIGINT from outside (not the Ctrl-C key, which raw mode turns into a key press).
+    let int = Tmux::start("int", "");
+    int.wait_for("the first snapshot", |s| s.contains("refreshed"));
+    let pid = int.sockscope_pid();
+    // SAFETY: kill with a PID of a process this test started (through tmux) has no memory effects.
+    assert_eq!(unsafe { libc::kill(pid as i32, libc::SIGINT) }, 0);
+    assert_eq!(int.exit_code(), 0);
+    assert!(!int.alternate_screen());
 
     let ctrl_c = Tmux::start("ctrlc", "");
     ctrl_c.wait_for("the first snapshot", |s| s.contains("refreshed"));
