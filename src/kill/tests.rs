@@ -169,7 +169,7 @@ fn denied_is_reported_per_pid() {
     let (outcome, out, err) = run(&p, settings(), &mut fake, true);
     assert_eq!(outcome, KillOutcome::Incomplete);
     assert!(out.contains("sent SIGTERM to 50"));
-    assert!(err.contains("PID 60") && err.contains("permission denied") && err.contains("sudo"));
+    assert!(err.contains("PID 60") && err.contains("permission denied") && err.contains(ELEVATE));
 }
 
 #[test]
