@@ -179,7 +179,10 @@ pub fn run(prog: &[u8], sport: u16, dport: u16) -> Option<bool> {
     Some(at == len)
 }
 
-/// Checks a program the way the kernel's `inet_diag_bc_audit` does (for tests).
+/// Checks a program the way the kernel's `inet_diag_bc_audit` does (for tests), for the ops
+/// [`run`] knows: a program it accepts is one the kernel accepts and [`run`] gives a verdict on.
+/// Other ops (the kernel's NOP, address and mark conditions, …) are refused, as the kernel
+/// refuses ops it does not know.
 pub fn audit(prog: &[u8]) -> bool {
     // Offsets on the yes chain.
     let mut chain = Vec::new();
@@ -201,11 +204,16 @@ pub fn audit(prog: &[u8]) -> bool {
         let code = prog[at];
         let yes = usize::from(prog[at + 1]);
         let no = usize::from(u16::from_ne_bytes([prog[at + 2], prog[at + 3]]));
-        let min = if code == BC_JMP { 4 } else { 8 };
+        let min = match code {
+            BC_JMP => 4,
+            BC_S_GE | BC_S_LE | BC_D_GE | BC_D_LE => 8,
+            _ => return false,
+        };
         let left = prog.len() - at;
         let no_ok = no >= min && no <= left + 4 && no.is_multiple_of(4);
         let target = at + no;
-        let lands = target >= prog.len() || chain.contains(&target);
+        // The chain is in ascending order.
+        let lands = target >= prog.len() || chain.binary_search(&target).is_ok();
         yes >= min && yes <= left + 4 && no_ok && lands
     })
 }
@@ -283,5 +291,24 @@ mod tests {
         assert_eq!(run(&[BC_S_GE, 0, 0, 0, 0, 0, 0, 0], 1, 1), None);
         assert_eq!(run(&[99, 4, 8, 0], 1, 1), None);
         assert!(!audit(&[BC_S_GE, 3, 12, 0, 0, 0, 0, 0]));
+    }
+
+    #[test]
+    fn audit_refuses_ops_run_does_not_know() {
+        // Found by the bytecode fuzzer (fuzz/regressions/bytecode): an unknown op whose jumps
+        // are well-formed passed the audit, though the kernel refuses it and `run` has no
+        // verdict for it.
+        let mut unknown = vec![32u8; 32];
+        unknown[3] = 0; // no = 32: the end
+        assert_eq!(run(&unknown, 0, 0), None);
+        assert!(!audit(&unknown));
+        // The kernel's NOP is valid there, but sockscope neither emits nor runs it.
+        let nop = [0, 8, 8, 0, 0, 0, 0, 0];
+        assert_eq!(run(&nop, 0, 0), None);
+        assert!(!audit(&nop));
+        // The same jumps with a known op pass.
+        let known = [BC_S_GE, 8, 8, 0, 0, 0, 80, 0];
+        assert!(audit(&known));
+        assert!(run(&known, 0, 0).is_some());
     }
 }
