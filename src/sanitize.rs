@@ -19,15 +19,20 @@ fn needs_escape(c: char) -> bool {
         | '\u{34f}'                // combining grapheme joiner (invisible)
         | '\u{61c}'                // Arabic letter mark (bidi)
         | '\u{115f}' | '\u{1160}'  // Hangul fillers (render blank)
-        | '\u{180e}'               // Mongolian vowel separator (invisible)
+        | '\u{17b4}' | '\u{17b5}'  // Khmer inherent vowels (invisible)
+        | '\u{180b}'..='\u{180f}'  // Mongolian variation selectors and vowel separator
         | '\u{200b}'..='\u{200f}'  // zero-width space/joiners, LRM, RLM
         | '\u{2028}' | '\u{2029}'  // line and paragraph separators
         | '\u{202a}'..='\u{202e}'  // bidi embeddings and overrides
         | '\u{2060}'..='\u{206f}'  // word joiner, invisible operators, bidi isolates
         | '\u{3164}'               // Hangul filler
+        | '\u{fe00}'..='\u{fe0f}'  // variation selectors (invisible)
         | '\u{feff}'               // zero-width no-break space / BOM
-        | '\u{fff9}'..='\u{fffb}'  // interlinear annotation controls
-        | '\u{e0000}'..='\u{e007f}' // tag characters (invisible)
+        | '\u{ffa0}'               // halfwidth Hangul filler
+        | '\u{fff0}'..='\u{fffb}'  // reserved invisible, interlinear annotation controls
+        | '\u{1bca0}'..='\u{1bca3}' // shorthand format controls (invisible)
+        | '\u{1d173}'..='\u{1d17a}' // musical format controls (invisible)
+        | '\u{e0000}'..='\u{e0fff}' // tags, variation selectors, reserved (invisible)
     )
 }
 
@@ -120,6 +125,23 @@ mod tests {
         assert_eq!(for_terminal("\u{2066}x\u{2069}"), "\\u{2066}x\\u{2069}");
         assert_eq!(for_terminal("\u{feff}"), "\\u{feff}");
         assert_eq!(for_terminal("\u{e0041}"), "\\u{e0041}");
+    }
+
+    #[test]
+    fn escapes_every_default_ignorable_character() {
+        // The sanitize fuzzer found U+FE0E and U+E0C30 passing raw (fuzz/regressions/sanitize):
+        // Unicode's Default_Ignorable_Code_Point characters render as nothing, so each of
+        // them must be escaped.
+        assert_eq!(for_terminal("a\u{fe0e}"), "a\\u{fe0e}");
+        assert_eq!(for_terminal("\u{e0c30}"), "\\u{e0c30}");
+        let ignorable = concat!(
+            "\u{17b4}\u{180b}\u{180f}\u{fe00}\u{fe0f}\u{ffa0}",
+            "\u{fff0}\u{1bca0}\u{1d173}\u{e0100}\u{e0fff}"
+        );
+        for c in ignorable.chars() {
+            assert!(needs_escape(c), "{c:?}");
+        }
+        assert!(!needs_escape('\u{2764}') && !needs_escape('\u{1d172}'));
     }
 
     #[test]
