@@ -1,0 +1,9 @@
+//! Fuzzes the /proc/net/{tcp,tcp6,udp,udp6} parser (procnet::parse_table).
+//! The invariants are in tests/fuzz_corpus/checks.rs, shared with `cargo test`.
+#![no_main]
+#[cfg(not(target_os = "linux"))]
+compile_error!("this parser exists on Linux only");
+#[path = "../../tests/fuzz_corpus/checks.rs"]
+mod checks;
+
+libfuzzer_sys::fuzz_target!(|data: &[u8]| checks::procnet(data));
