@@ -10,7 +10,7 @@ use std::borrow::Cow;
 use std::fmt::Write as _;
 
 /// Whether `c` must be escaped before it reaches a terminal.
-fn needs_escape(c: char) -> bool {
+pub(crate) fn needs_escape(c: char) -> bool {
     matches!(c,
         '\\'
         | '\u{0}'..='\u{1f}'       // C0 controls, including ESC, TAB, CR and LF

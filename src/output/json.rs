@@ -90,18 +90,10 @@ impl Serialize for Document<'_> {
     }
 }
 
-/// Whether `c` is escaped beyond what JSON requires (see the module docs).
+/// Whether `c` is escaped beyond what JSON requires (see the module docs): every character the
+/// terminal sanitiser escapes, except those JSON already escapes itself (C0 controls, `\\`).
 fn escape_extra(c: char) -> bool {
-    matches!(c,
-        '\u{7f}'..='\u{9f}'
-        | '\u{ad}'
-        | '\u{61c}'
-        | '\u{200b}'..='\u{200f}'
-        | '\u{2028}'..='\u{202e}'
-        | '\u{2060}'..='\u{206f}'
-        | '\u{feff}'
-        | '\u{fff9}'..='\u{fffb}'
-        | '\u{e0000}'..='\u{e007f}')
+    c > '\u{1f}' && c != '\\' && crate::sanitize::needs_escape(c)
 }
 
 /// serde_json's compact formatter, plus the extra `\uXXXX` escapes.
@@ -227,12 +219,16 @@ mod tests {
 
     #[test]
     fn hostile_text_round_trips_and_is_inert() {
-        let nasty = "a\x1b[2J\u{9b}b\u{202e}c\u{200b}\n\u{e0041}";
+        let nasty = "a\x1b[2J\u{9b}b\u{202e}c\u{200b}\n\u{e0041}\u{fe0e}\\";
         let mut out = Vec::new();
         write(&mut out, &snapshot(nasty)).unwrap();
         let text = std::str::from_utf8(&out).unwrap();
         assert!(!text.contains('\x1b') && !text.contains('\u{9b}') && !text.contains('\u{202e}'));
         assert!(text.contains("\\u202e") && text.contains("\\udb40\\udc41"));
+        assert!(
+            text.contains("\\ufe0e"),
+            "what the terminal sanitiser escapes, JSON escapes"
+        );
         let v: serde_json::Value = serde_json::from_str(text).unwrap();
         assert_eq!(v["sockets"][0]["owners"][0]["name"], nasty);
     }
