@@ -113,6 +113,27 @@ impl Collector {
     }
 }
 
+/// A model process from sysinfo's view of it, with the user the backend found (macOS and
+/// Windows read process details through sysinfo).
+#[cfg(any(target_os = "macos", windows))]
+pub(crate) fn sysinfo_process(
+    p: &sysinfo::Process,
+    uid: Option<u32>,
+    user: Option<String>,
+) -> crate::model::Process {
+    crate::model::Process {
+        pid: p.pid().as_u32(),
+        name: p.name().to_string_lossy().into_owned(),
+        cmdline: p
+            .cmd()
+            .iter()
+            .map(|a| a.to_string_lossy().into_owned())
+            .collect(),
+        uid,
+        user,
+    }
+}
+
 /// Whether this OS can resolve user names to UIDs (so an unknown name is an error).
 pub const CAN_RESOLVE_USERS: bool = cfg!(unix);
 

@@ -270,20 +270,7 @@ fn process_details(pids: &[u32]) -> BTreeMap<u32, Process> {
                 })
                 .clone()
         });
-        out.insert(
-            pid.as_u32(),
-            Process {
-                pid: pid.as_u32(),
-                name: p.name().to_string_lossy().into_owned(),
-                cmdline: p
-                    .cmd()
-                    .iter()
-                    .map(|a| a.to_string_lossy().into_owned())
-                    .collect(),
-                uid,
-                user,
-            },
-        );
+        out.insert(pid.as_u32(), crate::collect::sysinfo_process(p, uid, user));
     }
     out
 }

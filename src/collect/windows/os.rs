@@ -170,20 +170,7 @@ fn process_details(pids: &[u32]) -> (BTreeMap<u32, Process>, usize) {
         if pid.as_u32() > 4 && (user.is_none() || p.cmd().is_empty()) {
             unreadable += 1;
         }
-        out.insert(
-            pid.as_u32(),
-            Process {
-                pid: pid.as_u32(),
-                name: p.name().to_string_lossy().into_owned(),
-                cmdline: p
-                    .cmd()
-                    .iter()
-                    .map(|a| a.to_string_lossy().into_owned())
-                    .collect(),
-                uid: None,
-                user,
-            },
-        );
+        out.insert(pid.as_u32(), crate::collect::sysinfo_process(p, None, user));
     }
     (out, unreadable)
 }
